@@ -1,0 +1,27 @@
+"""The catalog's resources as pydantic models; no I/O.
+
+Desired (YAML) and current (PB) state are both parsed into these same types before
+they are compared, so a diff is always between like and like.
+"""
+
+from reconcile.models.bom import Bom, BomComponent, BomInstruction
+from reconcile.models.keys import BomKey, ProductKey, ResourceKey
+from reconcile.models.product import Product, ProductDetails, ProductOption, VendorDetails
+from reconcile.models.resources import RemoteMeta, ResourceSet, canonical_json, digest
+
+__all__ = [
+    "Bom",
+    "BomComponent",
+    "BomInstruction",
+    "BomKey",
+    "Product",
+    "ProductDetails",
+    "ProductKey",
+    "ProductOption",
+    "ResourceKey",
+    "RemoteMeta",
+    "ResourceSet",
+    "VendorDetails",
+    "canonical_json",
+    "digest",
+]

@@ -1,0 +1,61 @@
+"""The PB Bill of Materials object (contract §7.1), minus PB-managed fields and its id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from reconcile.models.keys import CLOSED, BomKey, ClientId, Sku
+
+
+class BomComponent(BaseModel):
+    """One line of a BOM: a component SKU and how many of it go into the kit."""
+
+    model_config = CLOSED
+
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1)]
+
+
+class BomInstruction(BaseModel):
+    """Reserved by PB; kept so that it round-trips."""
+
+    model_config = CLOSED
+
+    instruction: str
+    active: bool = True
+
+
+class Bom(BaseModel):
+    model_config = CLOSED
+
+    clientId: ClientId
+    sku: Sku = Field(description="SKU of the kit this BOM produces")
+    description: Annotated[str, Field(min_length=1, max_length=30)]
+    billOfMaterialDetails: Annotated[list[BomComponent], Field(min_length=1)]
+    brand: Annotated[str, Field(max_length=30)] | None = None
+    node: str | None = Field(default=None, description="PB fulfillment center where kitting happens")
+    active: bool = True
+    notes: list[Annotated[str, Field(max_length=50)]] | None = None
+    instructions: list[BomInstruction] | None = None
+    createDate: str | None = Field(default=None, description="YYYY-MM-DDThh:mm:ssZ")
+    updateDate: str | None = Field(default=None, description="YYYY-MM-DDThh:mm:ssZ")
+
+    @model_validator(mode="after")
+    def _canonical_components(self) -> Bom:
+        # Components are a set keyed by SKU: order carries no meaning, so sort it away.
+        ordered = sorted(self.billOfMaterialDetails, key=lambda c: c.sku)
+        object.__setattr__(self, "billOfMaterialDetails", ordered)
+        for field_name in ("notes", "instructions"):
+            if getattr(self, field_name) == []:
+                object.__setattr__(self, field_name, None)
+        return self
+
+    @property
+    def key(self) -> BomKey:
+        return BomKey(self.clientId, self.sku, self.node or "")
+
+    @property
+    def component_skus(self) -> list[str]:
+        return [c.sku for c in self.billOfMaterialDetails]

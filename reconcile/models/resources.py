@@ -1,0 +1,53 @@
+"""A set of products and BOMs indexed by identity: what a catalog or PB holds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from reconcile.models.bom import Bom
+from reconcile.models.keys import BomKey, ProductKey, ResourceKey
+from reconcile.models.product import Product
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(model: BaseModel) -> str:
+    """sha256 of a model's canonical JSON: the precondition when PB gives no pbUpdateDate."""
+    data = model.model_dump(mode="json", exclude_none=True)
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RemoteMeta:
+    """What PB told us about a resource besides its managed fields."""
+
+    pb_update_date: str | None = None
+    bom_id: str | None = None  # PB-assigned billOfMaterialId; None for products
+
+
+@dataclass
+class ResourceSet:
+    products: dict[ProductKey, Product] = field(default_factory=dict)
+    boms: dict[BomKey, Bom] = field(default_factory=dict)
+    #: Only filled for the remote side.
+    meta: dict[ResourceKey, RemoteMeta] = field(default_factory=dict)
+
+    def add_product(self, product: Product, meta: RemoteMeta | None = None) -> None:
+        self.products[product.key] = product
+        if meta is not None:
+            self.meta[product.key] = meta
+
+    def add_bom(self, bom: Bom, meta: RemoteMeta | None = None) -> None:
+        self.boms[bom.key] = bom
+        if meta is not None:
+            self.meta[bom.key] = meta
+
+    def __len__(self) -> int:
+        return len(self.products) + len(self.boms)

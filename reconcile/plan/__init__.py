@@ -1,0 +1,1 @@
+"""Plans: pure values and functions, no I/O. The only importer of deepdiff."""

@@ -1,0 +1,52 @@
+"""One planned change to one resource: a small value holding whole before/after."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Action = Literal["create", "update", "deactivate", "no-op"]
+Kind = Literal["product", "bom"]
+
+_VALUE = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldChange(BaseModel):
+    """One field that differs, e.g. ``details.description`` or
+    ``billOfMaterialDetails[sku=ABC].quantity``. ``before``/``after`` are None when the
+    field is absent on that side (``after`` None on an update means PUT clears it)."""
+
+    model_config = _VALUE
+
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class Precondition(BaseModel):
+    """The remote state a change was computed against; re-checked by ``apply --plan``."""
+
+    model_config = _VALUE
+
+    pbUpdateDate: str | None = None
+    digest: str = Field(description="sha256 of the remote object's canonical JSON")
+
+
+class Change(BaseModel):
+    model_config = _VALUE
+
+    address: str = Field(description="product.<sku> or bom.<sku>[@<node>]")
+    kind: Kind
+    action: Action
+    key: dict[str, str] = Field(description="clientId, sku and, for BOMs, node")
+    before: dict[str, Any] | None = Field(default=None, description="remote object; None on create")
+    after: dict[str, Any] | None = Field(
+        default=None, description="object PB will hold after the change"
+    )
+    field_changes: list[FieldChange] = Field(default_factory=list)
+    precondition: Precondition | None = Field(default=None, description="None on create")
+    remote_id: str | None = Field(default=None, description="PB billOfMaterialId for BOM writes")
+    depends_on: list[str] = Field(
+        default_factory=list, description="addresses that must succeed before this change"
+    )

@@ -1,0 +1,152 @@
+"""reconcile.yaml: environments, defaults, limits, safety thresholds.
+
+The file is parsed by ``reconcile.desired`` (the only YAML reader) and validated here.
+Credentials never live in it: they come from ``PB_API_KEY`` / ``PB_API_SECRET``, or the
+per-environment ``PB_<ENV>_API_KEY`` / ``PB_<ENV>_API_SECRET``, which win when set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from reconcile.errors import AuthError
+
+SETTINGS_FILE = "reconcile.yaml"
+LOCAL = "local"
+
+_CLOSED = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+PB_SANDBOX_URL = "https://shipping-api-sandbox.pitneybowes.com"
+PB_PRODUCTION_URL = "https://shipping-api.pitneybowes.com"
+
+
+class Environment(BaseModel):
+    """Where to reconcile: PB's host (`base_url`) or the embedded sandbox."""
+
+    model_config = _CLOSED
+
+    base_url: str | None = Field(
+        default=None,
+        description="PB host, e.g. https://shipping-api-sandbox.pitneybowes.com; "
+        "the token is read from {base_url}/oauth/token",
+    )
+    embedded: bool = Field(default=False, description="run the sandbox emulator in-process")
+    require_plan_file: bool = Field(
+        default=False, description="apply only a saved, reviewed plan (apply --plan FILE)"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Environment:
+        if self.embedded == (self.base_url is not None):
+            raise ValueError("set exactly one of `base_url` or `embedded: true`")
+        return self
+
+
+BUILTIN_ENVIRONMENTS: dict[str, Environment] = {
+    LOCAL: Environment(embedded=True),
+    "sandbox": Environment(base_url=PB_SANDBOX_URL),
+    "production": Environment(base_url=PB_PRODUCTION_URL, require_plan_file=True),
+}
+
+
+class Limits(BaseModel):
+    model_config = _CLOSED
+
+    requests_per_second: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=50.0, description="shared rate limit for all requests of a run (PB: 100 TPS)"
+    )
+    max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    bulk_size: Annotated[int, Field(ge=1, le=200)] = 200
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    retry_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    read_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    max_file_bytes: Annotated[int, Field(ge=1)] = Field(
+        default=5_000_000, description="catalog files larger than this are refused unread"
+    )
+
+
+class Safety(BaseModel):
+    model_config = _CLOSED
+
+    max_update_fraction: Annotated[float, Field(ge=0, le=1)] = 0.30
+    max_deactivate_fraction: Annotated[float, Field(ge=0, le=1)] = 0.10
+    min_existing: Annotated[int, Field(ge=0)] = Field(
+        default=10, description="fractions apply only when at least this many exist remotely"
+    )
+
+
+class Settings(BaseModel):
+    model_config = _CLOSED
+
+    client_id: str | None = Field(
+        default=None, description="PB client id used by resources that do not name one"
+    )
+    default_environment: str = LOCAL
+    environments: dict[str, Environment] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    safety: Safety = Field(default_factory=Safety)
+    prune: bool = Field(default=False, description="deactivate remote resources not declared")
+
+    @model_validator(mode="after")
+    def _default_environment_exists(self) -> Settings:
+        if self.default_environment not in self.all_environments():
+            known = ", ".join(sorted(self.all_environments()))
+            raise ValueError(
+                f"default_environment {self.default_environment!r} is not defined "
+                f"(known: {known})"
+            )
+        return self
+
+    def all_environments(self) -> dict[str, Environment]:
+        return {**BUILTIN_ENVIRONMENTS, **self.environments}
+
+    def environment(self, name: str | None) -> tuple[str, Environment]:
+        name = name or self.default_environment
+        envs = self.all_environments()
+        if name not in envs:
+            from reconcile.errors import SettingsError
+
+            raise SettingsError(
+                f"{SETTINGS_FILE}: unknown environment {name!r}; "
+                f"define it under `environments:` (known: {', '.join(sorted(envs))})"
+            )
+        return name, envs[name]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key: SecretStr
+    secret: SecretStr
+
+    def __repr__(self) -> str:
+        return "Credentials(key=**********, secret=**********)"
+
+
+def credential_variables(env_name: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The (per-environment, generic) variable names for an environment's key and secret."""
+    slug = re.sub(r"[^A-Z0-9]", "_", env_name.upper())
+    return (
+        (f"PB_{slug}_API_KEY", f"PB_{slug}_API_SECRET"),
+        ("PB_API_KEY", "PB_API_SECRET"),
+    )
+
+
+def credentials_for(env_name: str, environ: Mapping[str, str]) -> Credentials:
+    """Read an environment's credentials; the error names the variables, never values."""
+    specific, generic = credential_variables(env_name)
+    for key_var, secret_var in (specific, generic):
+        key, secret = environ.get(key_var), environ.get(secret_var)
+        if key and secret:
+            return Credentials(SecretStr(key), SecretStr(secret))
+    raise AuthError(
+        f"no credentials for environment {env_name!r}: set {specific[0]} and {specific[1]} "
+        f"(or {generic[0]} and {generic[1]})",
+        operation="credentials",
+    )
