@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from reconcile.errors import AuthError
+from reconcile.errors import AuthError, SettingsError
 
 SETTINGS_FILE = "reconcile.yaml"
 LOCAL = "local"
@@ -99,8 +99,7 @@ class Settings(BaseModel):
         if self.default_environment not in self.all_environments():
             known = ", ".join(sorted(self.all_environments()))
             raise ValueError(
-                f"default_environment {self.default_environment!r} is not defined "
-                f"(known: {known})"
+                f"default_environment {self.default_environment!r} is not defined (known: {known})"
             )
         return self
 
@@ -111,8 +110,6 @@ class Settings(BaseModel):
         name = name or self.default_environment
         envs = self.all_environments()
         if name not in envs:
-            from reconcile.errors import SettingsError
-
             raise SettingsError(
                 f"{SETTINGS_FILE}: unknown environment {name!r}; "
                 f"define it under `environments:` (known: {', '.join(sorted(envs))})"

@@ -35,7 +35,9 @@ class Bom(BaseModel):
     description: Annotated[str, Field(min_length=1, max_length=30)]
     billOfMaterialDetails: Annotated[list[BomComponent], Field(min_length=1)]
     brand: Annotated[str, Field(max_length=30)] | None = None
-    node: str | None = Field(default=None, description="PB fulfillment center where kitting happens")
+    node: str | None = Field(
+        default=None, description="PB fulfillment center where kitting happens"
+    )
     active: bool = True
     notes: list[Annotated[str, Field(max_length=50)]] | None = None
     instructions: list[BomInstruction] | None = None
