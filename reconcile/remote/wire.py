@@ -1,0 +1,155 @@
+"""JSON on the wire ↔ models.
+
+EVERY assumption about an undocumented wire detail of the PB Fulfillment API lives in
+this module, one named constant or function each, with the contract section it comes
+from (``shared/api/pb-fulfillment-api.md``). A fact learnt later is a one-line change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconcile.errors import RemoteStateError
+from reconcile.models import Bom, Product, RemoteMeta
+
+# -- paths (contract §1, §13.1) -------------------------------------------------------
+#: Resource paths hang below the host under this prefix; the token endpoint does not.
+FULFILLMENT_PREFIX = "/shippingservices/fulfillment/v1"
+TOKEN_PATH = "/oauth/token"
+PRODUCTS_PATH = f"{FULFILLMENT_PREFIX}/products"
+PRODUCTS_BULK_PATH = f"{FULFILLMENT_PREFIX}/products/bulk"
+PRODUCTS_SEARCH_PATH = f"{FULFILLMENT_PREFIX}/products/search"
+BOMS_PATH = f"{FULFILLMENT_PREFIX}/bill-of-materials"
+BOMS_SEARCH_PATH = f"{FULFILLMENT_PREFIX}/bill-of-materials/search"
+INVENTORY_SNAPSHOT_PATH = f"{FULFILLMENT_PREFIX}/inventory/snapshot"
+
+# -- headers (contract §3) ------------------------------------------------------------
+TRANSACTION_ID_HEADER = "X-PB-TransactionId"
+TRANSACTION_ID_MAX = 25  # DOC: letters, digits, "-" and "_", at most 25 characters
+UNIFIED_ERRORS_HEADER = "X-PB-UnifiedErrorStructure"  # GAP: sent anyway (ASSUME §3)
+
+# -- token (contract §4) --------------------------------------------------------------
+TOKEN_FIELD = "access_token"
+TOKEN_EXPIRY_FIELD = "expiresIn"  # DOC says String; numbers are accepted too
+TOKEN_DEFAULT_TTL_SECONDS = 35999.0  # the docs' own example value, used if the field is absent
+
+# -- search (contract §9, §6.5, §7.5) -------------------------------------------------
+#: GAP: the name of the results array. ASSUME `content`, else the resource's plural.
+RESULTS_FIELDS: dict[str, tuple[str, ...]] = {
+    "products": ("content", "products"),
+    "boms": ("content", "billOfMaterials", "bomList"),
+    "inventory": ("content", "inventory", "inventorySnapshots"),
+}
+FIRST_PAGE = 1  # DOC: pages are 1-based
+#: DOC: a plain product search hides products created over six months ago. ASSUME a
+#: date filter is `values: [from, to]` on pbCreateDate; we send a window wide enough to
+#: include every product PB can hold.
+PRODUCT_WINDOW_FIELD = "pbCreateDate"
+PRODUCT_WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
+#: ASSUME: inactive BOMs are hidden unless this search field is sent with "true".
+BOM_INCLUDE_INACTIVE = {"name": "includeInactive", "values": ["true"]}
+BOM_ID_SEARCH_FIELD = "billOfMaterialId"
+BOM_PARENT_SKU_SEARCH_FIELD = "parentSku"
+INVENTORY_SKU_SEARCH_FIELD = "sku"  # GAP: the searchable inventory fields (contract §10)
+
+# -- objects (contract §5, §7) --------------------------------------------------------
+#: GAP with a strong hint: the response field carrying PB's BOM id.
+BOM_ID_FIELD = "billOfMaterialId"
+PRODUCT_SERVER_FIELDS = frozenset({"pbCreateDate", "pbUpdateDate", "status"})
+BOM_SERVER_FIELDS = frozenset({"pbCreateDate", "pbUpdateDate", "status", BOM_ID_FIELD})
+PRODUCT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # printed with milliseconds, ±hhmm
+BOM_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+BULK_MAX_ITEMS = 200  # DOC (long version of the bulk page)
+BULK_OPERATION_FIELD = "operation"
+BULK_CREATE, BULK_UPDATE = "CREATE", "UPDATE"
+
+
+def format_product_date(moment: datetime) -> str:
+    """``YYYY-MM-DDThh:mm:ss.sss±hhmm``, the pattern of the products pages."""
+    text = moment.astimezone(UTC).strftime(PRODUCT_DATE_FORMAT)
+    # strftime gives microseconds; PB shows milliseconds.
+    return text[:23] + text[26:]
+
+
+def parse_pb_date(text: str) -> datetime:
+    """Any ISO 8601 variant PB uses (``…Z``, ``…+0000``, ``…+00:00``, with or without ms)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def product_window_search_fields(now: datetime | None = None) -> list[dict[str, Any]]:
+    """A creation-date window wide enough to defeat the six-month default filter."""
+    end = (now or datetime.now(UTC)) + timedelta(days=1)
+    values = [format_product_date(PRODUCT_WINDOW_START), format_product_date(end)]
+    return [{"name": PRODUCT_WINDOW_FIELD, "values": values}]
+
+
+def results_of(page: Mapping[str, Any], resource: str) -> list[dict[str, Any]]:
+    """The results array of a search page, found leniently (contract §9)."""
+    for name in RESULTS_FIELDS[resource]:
+        value = page.get(name)
+        if isinstance(value, list):
+            return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def _strip(obj: Mapping[str, Any], server_fields: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in server_fields and v is not None}
+
+
+def _model_error(kind: str, name: str, error: ValidationError) -> RemoteStateError:
+    first = error.errors(include_url=False, include_input=False)
+    where = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(object)'}: {e['msg']}" for e in first[:5]
+    )
+    return RemoteStateError(
+        f"PB returned a {kind} that reconcile cannot represent ({where}); "
+        "an update would overwrite what it cannot read, so nothing is planned for it",
+        operation="read",
+        resource=name,
+    )
+
+
+def product_from_wire(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta]:
+    """A PB Products object → (Product, its PB metadata); server-managed fields dropped."""
+    try:
+        product = Product.model_validate(_strip(obj, PRODUCT_SERVER_FIELDS))
+    except ValidationError as e:
+        raise _model_error("product", f"product.{obj.get('sku', '?')}", e) from e
+    return product, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")))
+
+
+def bom_from_wire(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta]:
+    """A PB BOM object → (Bom, its PB metadata incl. the PB-assigned id)."""
+    bom_id = _text_or_none(obj.get(BOM_ID_FIELD))
+    try:
+        bom = Bom.model_validate(_strip(obj, BOM_SERVER_FIELDS))
+    except ValidationError as e:
+        raise _model_error("BOM", f"bom {bom_id or obj.get('sku', '?')}", e) from e
+    return bom, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")), bom_id=bom_id)
+
+
+def product_to_wire(product: Product) -> dict[str, Any]:
+    """The full Products object for POST/PUT (a PUT replaces everything, contract §6.2)."""
+    return product.model_dump(mode="json", exclude_none=True)
+
+
+def bulk_item(product: Product, operation: str) -> dict[str, Any]:
+    return {**product_to_wire(product), BULK_OPERATION_FIELD: operation}
+
+
+def bom_to_wire(bom: Bom) -> dict[str, Any]:
+    """The full BOM object for POST/PUT (a PUT replaces everything, contract §7.4)."""
+    return bom.model_dump(mode="json", exclude_none=True)
+
+
+def bom_id_of(obj: Mapping[str, Any]) -> str | None:
+    return _text_or_none(obj.get(BOM_ID_FIELD))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
