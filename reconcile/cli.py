@@ -35,6 +35,38 @@ def fail(error: ReconcileError) -> int:
 # ---- commands are registered below, one section per command ----
 
 
+# ---- completion (shell completion scripts through click) ----
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VAR = "_RECONCILE_COMPLETE"
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(COMPLETION_SHELLS))
+def completion(shell: str) -> int:
+    """Print the completion script for SHELL (bash, zsh or fish).
+
+    \b
+    Load it once in the current shell:
+      bash:  eval "$(reconcile completion bash)"
+      zsh:   eval "$(reconcile completion zsh)"
+      fish:  reconcile completion fish | source
+    or save it where your shell loads completions, e.g.
+      reconcile completion bash > ~/.local/share/bash-completion/completions/reconcile
+      reconcile completion zsh > "${fpath[1]}/_reconcile"
+      reconcile completion fish > ~/.config/fish/completions/reconcile.fish
+    The script is the same as click's `_RECONCILE_COMPLETE=bash_source reconcile`.
+    """
+    from click.shell_completion import get_completion_class
+
+    completer_class = get_completion_class(shell)
+    if completer_class is None:  # unreachable: click.Choice limits SHELL to known shells
+        raise click.BadParameter(f"unsupported shell {shell!r}")
+    completer = completer_class(cli, {}, "reconcile", COMPLETE_VAR)
+    click.echo(completer.source())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="reconcile", standalone_mode=False)
