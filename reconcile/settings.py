@@ -65,8 +65,18 @@ class Limits(BaseModel):
     bulk_size: Annotated[int, Field(ge=1, le=200)] = 200
     retry_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     retry_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    retry_wait_initial_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=0.5, description="first backoff between retries; doubles each retry, plus jitter"
+    )
+    retry_wait_max_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0, description="longest backoff between two retries (Retry-After may ask more)"
+    )
     connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     read_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    write_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    pool_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=60.0, description="longest wait for a free connection"
+    )
     max_file_bytes: Annotated[int, Field(ge=1)] = Field(
         default=5_000_000, description="catalog files larger than this are refused unread"
     )
