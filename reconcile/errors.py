@@ -4,6 +4,7 @@
 
     ReconcileError (1)                  unexpected / generic failure
     ├── UsageError (64)                 bad command-line usage the parser could not catch
+    │   └── PlanFileError (64)          a file given as a saved plan is not one we can read
     ├── CatalogError (3)                the catalog (YAML or reconcile.yaml) is invalid
     │   └── SettingsError (3)           reconcile.yaml itself is invalid
     ├── RemoteError (4)                 anything PB (or the sandbox) answered badly
@@ -47,6 +48,10 @@ class ReconcileError(Exception):
 
 class UsageError(ReconcileError):
     exit_code = EXIT_USAGE
+
+
+class PlanFileError(UsageError):
+    """A saved plan file is not JSON, not a plan, or of an unsupported format_version."""
 
 
 @dataclass(frozen=True)

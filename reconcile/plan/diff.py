@@ -1,0 +1,114 @@
+"""Field-level differences between two versions of one resource.
+
+Resources are compared as plain JSON values. Equal values short-circuit before deepdiff
+is imported or called: deepdiff costs about 1.6 ms per object (research/ecosystem.md
+§1.3), so it only ever sees the few resources that really differ.
+
+Paths read like the YAML a maintainer edits: ``details.description``,
+``options[0].color``, ``billOfMaterialDetails[sku=ABC].quantity``. BOM components are a
+set keyed by SKU, so an added or removed component is one change
+(``billOfMaterialDetails[sku=X]``) holding the whole component, never an index shuffle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from reconcile.plan.change import FieldChange
+
+#: Lists that are sets keyed by one of their elements' fields: list name → key field.
+KEYED_LISTS: dict[str, str] = {"billOfMaterialDetails": "sku"}
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+PathPart = str | int
+
+
+def comparable(model: BaseModel | None) -> dict[str, Any]:
+    """A resource as the JSON value the diff compares (empty when the resource is absent).
+
+    Absent and null are the same thing to PB (a PUT without the field clears it), so
+    None values are dropped; keyed lists become dicts keyed by their element key.
+    """
+    if model is None:
+        return {}
+    data = model.model_dump(mode="json", exclude_none=True)
+    for name, key_field in KEYED_LISTS.items():
+        if isinstance(data.get(name), list):
+            data[name] = {element[key_field]: element for element in data[name]}
+    return data
+
+
+def diff_resources(before: BaseModel | None, after: BaseModel | None) -> list[FieldChange]:
+    """Every field that differs between ``before`` and ``after``, sorted by path.
+
+    ``before`` None means a create, ``after`` None a removal; a field ``after`` lacks
+    appears with ``after=None`` (the PUT clears it).
+    """
+    return diff_values(comparable(before), comparable(after))
+
+
+def diff_values(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """The field changes between two comparable dicts; deepdiff runs only when they differ."""
+    if before == after:
+        return []
+    changes = [
+        FieldChange(path=format_path(parts), before=old, after=new)
+        for parts, old, new in _deepdiff_levels(before, after)
+    ]
+    return sorted(changes, key=lambda c: _path_sort_key(c.path))
+
+
+def _deepdiff_levels(
+    before: dict[str, Any], after: dict[str, Any]
+) -> Iterator[tuple[list[PathPart], Any, Any]]:
+    from deepdiff import DeepDiff
+    from deepdiff.helper import notpresent
+
+    # threshold_to_diff_deeper=0: the default (0.33) reports a whole sub-dict as one
+    # change when few of its keys overlap, hiding which fields actually moved.
+    tree = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0).tree
+    for levels in tree.values():
+        for level in levels:
+            old = None if level.t1 is notpresent else level.t1
+            new = None if level.t2 is notpresent else level.t2
+            yield level.path(output_format="list"), old, new
+
+
+def format_path(parts: list[PathPart]) -> str:
+    """``['details', 'description']`` → ``details.description``;
+    ``['billOfMaterialDetails', 'ABC', 'quantity']`` → ``billOfMaterialDetails[sku=ABC].quantity``.
+    """
+    text = ""
+    for index, part in enumerate(parts):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif index == 1 and parts[0] in KEYED_LISTS:
+            text += f"[{KEYED_LISTS[str(parts[0])]}={part}]"
+        elif _IDENTIFIER.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return text
+
+
+def field_name(path: str) -> str:
+    """The field a path belongs to, without element selectors: ``options[0].color`` →
+    ``options``, ``details.description`` → ``details.description``."""
+    return path.split("[", 1)[0]
+
+
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|[^.\[\]]+|\[[^\]]*\]")
+
+
+def _path_sort_key(path: str) -> tuple[tuple[int, int, str], ...]:
+    # Indices sort numerically (options[2] before options[10]); everything else as text.
+    return tuple(
+        (0, int(m.group(1)), "") if m.group(1) is not None else (1, 0, m.group(0))
+        for m in _PATH_TOKEN.finditer(path)
+    )

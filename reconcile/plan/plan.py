@@ -1,0 +1,609 @@
+"""The plan: what ``apply`` will do, as a versioned value.
+
+``build_plan`` compares the desired catalog with what PB holds (both
+``ResourceSet``s of the same models) and returns a ``Plan``: the changes in the order
+they must be applied (ITEM products, KIT products, BOMs; then by address), a summary,
+warnings a reviewer should read, and the counts the safety thresholds need. A plan
+serialises to versioned JSON (``format_version``), the machine contract documented in
+the README and ``schemas/plan.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconcile import __version__
+from reconcile.errors import PlanFileError, UnsafePlan
+from reconcile.models import Bom, BomKey, Product, ProductKey, ResourceSet, digest
+from reconcile.models.keys import ResourceKey
+from reconcile.models.resources import RemoteMeta
+from reconcile.plan.change import Action, Change, FieldChange, Kind, Precondition
+from reconcile.plan.diff import comparable, diff_values
+from reconcile.plan.safety import FORCE_HINT, kind_violations
+from reconcile.settings import Safety
+
+FORMAT_VERSION = "1.0"
+KINDS: tuple[Kind, ...] = ("product", "bom")
+WRITE_ACTIONS: tuple[Action, ...] = ("create", "update", "deactivate")
+
+_VALUE = ConfigDict(extra="forbid", frozen=True)
+
+Resource = Product | Bom
+
+
+class PlanWarning(BaseModel):
+    """Something a reviewer should read before applying; never blocks the apply."""
+
+    model_config = _VALUE
+
+    address: str
+    message: str
+
+
+class ActionCounts(BaseModel):
+    """How many resources of one kind each action touches."""
+
+    model_config = _VALUE
+
+    create: int = 0
+    update: int = 0
+    deactivate: int = 0
+    no_op: int = Field(default=0, description="declared resources PB already matches")
+
+
+class Summary(BaseModel):
+    model_config = _VALUE
+
+    product: ActionCounts = Field(default_factory=ActionCounts)
+    bom: ActionCounts = Field(default_factory=ActionCounts)
+    unmanaged: int = Field(
+        default=0, description="active remote resources the catalog does not declare (no prune)"
+    )
+
+    def of(self, kind: Kind) -> ActionCounts:
+        return self.product if kind == "product" else self.bom
+
+    def total(self, action: str) -> int:
+        """Sum over kinds of one ActionCounts field (``create``, ``no_op``...)."""
+        return sum(int(getattr(self.of(kind), action)) for kind in KINDS)
+
+
+class ExistingCounts(BaseModel):
+    """How many resources of each kind PB holds for the client (the safety denominators)."""
+
+    model_config = _VALUE
+
+    product: int = 0
+    bom: int = 0
+
+    def of(self, kind: Kind) -> int:
+        return self.product if kind == "product" else self.bom
+
+
+class Plan(BaseModel):
+    """Everything ``apply`` needs, and everything a reviewer needs to trust it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "urn:reconcile:schema:plan:1",
+            "title": "reconcile plan",
+        },
+    )
+    SUPPORTED_MAJOR: ClassVar[str] = FORMAT_VERSION.split(".", maxsplit=1)[0]
+
+    format_version: str = Field(
+        default=FORMAT_VERSION,
+        description="MAJOR.MINOR; readers refuse another MAJOR, MINOR adds optional fields",
+    )
+    reconcile_version: str = Field(default=__version__, description="version that wrote it")
+    timestamp: str = Field(description="when the plan was made, UTC, YYYY-MM-DDThh:mm:ssZ")
+    environment: str
+    client_id: str
+    sandbox_file: str | None = Field(
+        default=None, description="the emulator's state file, for the embedded environment"
+    )
+    prune: bool = Field(description="undeclared remote resources are deactivated")
+    targets: list[str] = Field(default_factory=list, description="--target globs")
+    excludes: list[str] = Field(default_factory=list, description="--exclude globs")
+    changes: list[Change] = Field(
+        default_factory=list, description="create/update/deactivate only, in apply order"
+    )
+    summary: Summary = Field(default_factory=Summary)
+    unmanaged: list[str] = Field(
+        default_factory=list, description="addresses of active remote resources not declared"
+    )
+    warnings: list[PlanWarning] = Field(default_factory=list)
+    existing: ExistingCounts = Field(default_factory=ExistingCounts)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def change_for(self, address: str) -> Change | None:
+        return next((c for c in self.changes if c.address == address), None)
+
+    def deactivated_product_skus(self) -> list[str]:
+        """SKUs of products this plan turns inactive: the ones to check inventory for."""
+        return [c.key["sku"] for c in self.changes if c.kind == "product" and _deactivates(c)]
+
+    def safety_report(self, safety: Safety) -> list[str]:
+        """Every safety threshold this plan breaks, as sentences (empty when safe)."""
+        return [
+            violation
+            for kind in KINDS
+            for violation in kind_violations(kind, self.existing.of(kind), self.changes, safety)
+        ]
+
+    def raise_if_unsafe(self, safety: Safety) -> None:
+        violations = self.safety_report(safety)
+        if violations:
+            lines = "\n".join(f"  - {v}" for v in violations)
+            raise UnsafePlan(
+                f"refusing an unsafe plan for environment {self.environment!r}:\n"
+                f"{lines}\n{FORCE_HINT}"
+            )
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str = "plan file") -> Plan:
+        """Read a saved plan; anything else is a ``PlanFileError`` naming ``source``."""
+        data = _load_json_object(text, source)
+        _check_format_version(data, source)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise PlanFileError(_validation_message(e, source)) from e
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        return cls.model_json_schema(mode="serialization")
+
+
+def _deactivates(change: Change) -> bool:
+    was_active = change.before is None or change.before.get("active", True)
+    return bool(was_active) and change.after is not None and change.after.get("active") is False
+
+
+def _load_json_object(text: str | bytes, source: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise PlanFileError(
+            f"{source} is not JSON ({e}); write a plan with `reconcile plan --out FILE`"
+        ) from e
+    if not isinstance(data, dict) or "format_version" not in data or "changes" not in data:
+        raise PlanFileError(
+            f"{source} is not a reconcile plan (no format_version/changes); "
+            "write one with `reconcile plan --out FILE`"
+        )
+    return data
+
+
+def _check_format_version(data: dict[str, Any], source: str) -> None:
+    version = data["format_version"]
+    major = str(version).split(".")[0]
+    if major == Plan.SUPPORTED_MAJOR:
+        return
+    newer = major.isdigit() and int(major) > int(Plan.SUPPORTED_MAJOR)
+    fix = "upgrade reconcile" if newer else "make the plan again with this reconcile"
+    raise PlanFileError(
+        f"{source} has plan format_version {version!r}, but reconcile {__version__} reads "
+        f"{Plan.SUPPORTED_MAJOR}.x only; {fix}"
+    )
+
+
+def _validation_message(error: ValidationError, source: str, limit: int = 5) -> str:
+    problems = error.errors(include_url=False, include_input=False)
+    lines = [
+        f"  {'.'.join(str(p) for p in problem['loc']) or '(top)'}: {problem['msg']}"
+        for problem in problems[:limit]
+    ]
+    if len(problems) > limit:
+        lines.append(f"  … and {len(problems) - limit} more")
+    return f"{source} is not a valid reconcile plan:\n" + "\n".join(lines)
+
+
+def select_changes(plan: Plan, addresses: Iterable[str]) -> list[Change]:
+    """The plan's changes for these addresses, in plan order; an unknown one is an error."""
+    wanted = set(addresses)
+    unknown = wanted - {c.address for c in plan.changes}
+    if unknown:
+        raise PlanFileError(f"not in the plan: {', '.join(sorted(unknown))}")
+    return [c for c in plan.changes if c.address in wanted]
+
+
+# ---- building a plan -------------------------------------------------------------------
+
+
+class Selector:
+    """``--target``/``--exclude`` globs, matched against the address and the bare SKU.
+
+    With targets, only resources matching one of them are planned; excludes then remove
+    matches. ``KIT-1`` therefore selects both ``product.KIT-1`` and every ``bom.KIT-1@…``.
+    """
+
+    def __init__(self, targets: Sequence[str] = (), excludes: Sequence[str] = ()) -> None:
+        self.targets = tuple(targets)
+        self.excludes = tuple(excludes)
+
+    def __call__(self, address: str, sku: str) -> bool:
+        if self.targets and not self._any(self.targets, address, sku):
+            return False
+        return not self._any(self.excludes, address, sku)
+
+    @staticmethod
+    def _any(globs: Sequence[str], address: str, sku: str) -> bool:
+        return any(fnmatchcase(address, g) or fnmatchcase(sku, g) for g in globs)
+
+
+def build_plan(
+    desired: ResourceSet,
+    current: ResourceSet,
+    *,
+    environment: str,
+    client_id: str,
+    prune: bool = False,
+    sandbox_file: str | None = None,
+    targets: Sequence[str] = (),
+    excludes: Sequence[str] = (),
+    timestamp: str | None = None,
+) -> Plan:
+    """Compare what the catalog declares with what PB holds and decide every change."""
+    planner = _Planner(current.meta, prune, Selector(targets, excludes))
+    products = planner.plan_kind("product", desired.products, current.products)
+    boms = planner.plan_kind("bom", desired.boms, current.boms)
+    changes = sorted(products.changes, key=_order) + sorted(
+        _with_dependencies(boms.changes, products.changes), key=_order
+    )
+    return Plan(
+        timestamp=timestamp or utc_now(),
+        environment=environment,
+        client_id=client_id,
+        sandbox_file=sandbox_file,
+        prune=prune,
+        targets=list(targets),
+        excludes=list(excludes),
+        changes=changes,
+        summary=Summary(
+            product=products.counts(),
+            bom=boms.counts(),
+            unmanaged=len(products.unmanaged) + len(boms.unmanaged),
+        ),
+        unmanaged=sorted(products.unmanaged) + sorted(boms.unmanaged),
+        warnings=plan_warnings(desired, current, changes, planner.selected),
+        existing=ExistingCounts(product=len(current.products), bom=len(current.boms)),
+    )
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _KindOutcome:
+    """The changes of one kind, plus the tallies the summary needs."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self.no_op = 0
+        self.unmanaged: list[str] = []
+
+    def counts(self) -> ActionCounts:
+        def count(action: Action) -> int:
+            return sum(1 for c in self.changes if c.action == action)
+
+        return ActionCounts(
+            create=count("create"),
+            update=count("update"),
+            deactivate=count("deactivate"),
+            no_op=self.no_op,
+        )
+
+
+class _Planner:
+    def __init__(
+        self, meta: Mapping[ResourceKey, RemoteMeta], prune: bool, selected: Selector
+    ) -> None:
+        self.meta = meta
+        self.prune = prune
+        self.selected = selected
+
+    def plan_kind(
+        self,
+        kind: Kind,
+        desired: Mapping[Any, Resource],
+        current: Mapping[Any, Resource],
+    ) -> _KindOutcome:
+        outcome = _KindOutcome()
+        for key in desired.keys() | current.keys():
+            if self.selected(key.address, key.sku):
+                self._plan_one(kind, key, desired.get(key), current.get(key), outcome)
+        return outcome
+
+    def _plan_one(
+        self,
+        kind: Kind,
+        key: ResourceKey,
+        want: Resource | None,
+        have: Resource | None,
+        outcome: _KindOutcome,
+    ) -> None:
+        if want is None and have is not None:
+            if not have.active:
+                return  # already deactivated: neither a change nor unmanaged
+            if self.prune:
+                outcome.changes.append(self._deactivate(kind, key, have))
+            else:
+                outcome.unmanaged.append(key.address)
+            return
+        assert want is not None  # the key came from one side or the other
+        if have is None:
+            outcome.changes.append(_change(kind, key, "create", after=want))
+            return
+        field_changes = diff_values(comparable(have), comparable(want))
+        if not field_changes:
+            outcome.no_op += 1
+            return
+        update = self._remote_change(
+            kind, key=key, action="update", have=have, after=want, field_changes=field_changes
+        )
+        outcome.changes.append(update)
+
+    def _deactivate(self, kind: Kind, key: ResourceKey, have: Resource) -> Change:
+        after = have.model_copy(update={"active": False})
+        fields = [FieldChange(path="active", before=True, after=False)]
+        return self._remote_change(
+            kind, key=key, action="deactivate", have=have, after=after, field_changes=fields
+        )
+
+    def _remote_change(
+        self,
+        kind: Kind,
+        *,
+        key: ResourceKey,
+        action: Action,
+        have: Resource,
+        after: Resource,
+        field_changes: list[FieldChange],
+    ) -> Change:
+        meta = self.meta.get(key, RemoteMeta())
+        return _change(
+            kind,
+            key,
+            action,
+            before=have,
+            after=after,
+            field_changes=field_changes,
+            precondition=Precondition(pbUpdateDate=meta.pb_update_date, digest=digest(have)),
+            remote_id=meta.bom_id,
+        )
+
+
+def _change(
+    kind: Kind,
+    key: ResourceKey,
+    action: Action,
+    *,
+    after: Resource,
+    before: Resource | None = None,
+    **extra: Any,
+) -> Change:
+    return Change(
+        address=key.address,
+        kind=kind,
+        action=action,
+        key=key_dict(key),
+        before=None if before is None else dump(before),
+        after=dump(after),
+        **extra,
+    )
+
+
+def dump(resource: Resource) -> dict[str, Any]:
+    """A resource as it appears in a plan: JSON values, absent fields left out."""
+    return resource.model_dump(mode="json", exclude_none=True)
+
+
+def key_dict(key: ResourceKey) -> dict[str, str]:
+    if isinstance(key, BomKey):
+        return {"clientId": key.client_id, "sku": key.sku, "node": key.node}
+    return {"clientId": key.client_id, "sku": key.sku}
+
+
+def _order(change: Change) -> tuple[int, str]:
+    """ITEM products, then KIT products, then BOMs; then by address."""
+    if change.kind == "bom":
+        return 2, change.address
+    state = change.after or change.before or {}
+    return (1 if state.get("productType") == "KIT" else 0), change.address
+
+
+def _with_dependencies(bom_changes: list[Change], product_changes: list[Change]) -> list[Change]:
+    """A BOM create/update waits for the creates and updates of its kit and components:
+    PB checks that they exist (and a reactivation must land before the BOM uses it)."""
+    writes = {c.key["sku"]: c.address for c in product_changes if c.action != "deactivate"}
+    result = []
+    for change in bom_changes:
+        if change.action == "deactivate" or change.after is None:
+            result.append(change)
+            continue
+        skus = [change.key["sku"], *component_skus(change.after)]
+        needs = sorted({writes[s] for s in skus if s in writes})
+        result.append(change.model_copy(update={"depends_on": needs}))
+    return result
+
+
+def component_skus(bom: Mapping[str, Any]) -> list[str]:
+    return [str(line["sku"]) for line in bom.get("billOfMaterialDetails", [])]
+
+
+# ---- warnings ----------------------------------------------------------------------------
+
+
+def plan_warnings(
+    desired: ResourceSet, current: ResourceSet, changes: Sequence[Change], selected: Selector
+) -> list[PlanWarning]:
+    """What a release manager would want flagged before applying the plan."""
+    final = _FinalState(desired, current, changes)
+    found = [
+        *_bom_part_warnings(desired, final, selected),
+        *_deactivated_in_use_warnings(final, changes),
+        *_kit_without_bom_warnings(final, changes),
+        *_product_type_warnings(changes),
+    ]
+    return sorted(set(found), key=lambda w: (w.address, w.message))
+
+
+class _FinalState:
+    """Each product's and BOM's state once the plan has been applied."""
+
+    def __init__(
+        self, desired: ResourceSet, current: ResourceSet, changes: Sequence[Change]
+    ) -> None:
+        self.desired_products = {k.sku: p for k, p in desired.products.items()}
+        self.remote_products = {k.sku: p for k, p in current.products.items()}
+        self.changes = {c.address: c for c in changes}
+        self.boms: dict[str, tuple[bool, str, list[str]]] = {}
+        for key, bom in current.boms.items():
+            self.boms[key.address] = (bom.active, bom.sku, bom.component_skus)
+        for change in changes:
+            if change.kind == "bom" and change.after is not None:
+                after = change.after
+                self.boms[change.address] = (
+                    bool(after.get("active", True)),
+                    str(after["sku"]),
+                    component_skus(after),
+                )
+
+    def product_active(self, sku: str) -> bool | None:
+        """True/False once applied; None when the product will not exist in PB."""
+        change = self.changes.get(product_address(sku))
+        if change is not None and change.after is not None:
+            return bool(change.after.get("active", True))
+        remote = self.remote_products.get(sku)
+        return None if remote is None else remote.active
+
+    def active_boms_using(self, sku: str) -> list[str]:
+        return sorted(
+            address
+            for address, (active, kit, parts) in self.boms.items()
+            if active and (kit == sku or sku in parts)
+        )
+
+    def active_boms_of_kit(self, sku: str) -> list[str]:
+        return [a for a, (active, kit, _) in self.boms.items() if active and kit == sku]
+
+
+def _bom_part_warnings(
+    desired: ResourceSet, final: _FinalState, selected: Selector
+) -> Iterable[PlanWarning]:
+    """Declared active BOMs whose kit or component will be missing or inactive in PB.
+
+    A part this plan deactivates is reported once, on the product (see below).
+    """
+    for key, bom in desired.boms.items():
+        if not bom.active or not selected(key.address, key.sku):
+            continue
+        for role, sku in [("kit", bom.sku)] + [("component", s) for s in bom.component_skus]:
+            message = _part_problem(final, role, sku)
+            if message:
+                yield PlanWarning(address=key.address, message=message)
+
+
+def _part_problem(final: _FinalState, role: str, sku: str) -> str | None:
+    address = product_address(sku)
+    state = final.product_active(sku)
+    if state is None:
+        if sku in final.desired_products:
+            return f"{role} {address} is declared but not in this plan (--target/--exclude)"
+        return f"{role} {address} exists neither in PB nor in the catalog"
+    if state is True:
+        return None
+    change = final.changes.get(address)
+    if change is not None and _deactivates(change):
+        return None  # reported once, on the product this plan deactivates
+    declared = final.desired_products.get(sku)
+    where = "declared inactive in the catalog" if declared is not None else "inactive in PB"
+    return f"{role} {address} is {where}"
+
+
+def _deactivated_in_use_warnings(
+    final: _FinalState, changes: Sequence[Change]
+) -> Iterable[PlanWarning]:
+    for change in changes:
+        if change.kind != "product" or not _deactivates(change):
+            continue
+        users = final.active_boms_using(change.key["sku"])
+        if users:
+            how = "prune deactivates it" if change.action == "deactivate" else "declared inactive"
+            yield PlanWarning(
+                address=change.address,
+                message=f"{how}, but active BOMs still use it: {_some(users)}",
+            )
+
+
+def _kit_without_bom_warnings(
+    final: _FinalState, changes: Sequence[Change]
+) -> Iterable[PlanWarning]:
+    for change in changes:
+        if change.kind != "bom" or not _deactivates(change):
+            continue
+        kit = change.key["sku"]
+        if final.product_active(kit) and not final.active_boms_of_kit(kit):
+            yield PlanWarning(
+                address=change.address,
+                message=f"kit {product_address(kit)} stays active but will have no active BOM",
+            )
+
+
+def _product_type_warnings(changes: Sequence[Change]) -> Iterable[PlanWarning]:
+    for change in changes:
+        for fc in change.field_changes:
+            if change.kind == "product" and fc.path == "productType":
+                yield PlanWarning(
+                    address=change.address,
+                    message=f"changes productType {fc.before} → {fc.after}; "
+                    "PB may refuse to change a product's type",
+                )
+
+
+def product_address(sku: str) -> str:
+    return ProductKey("", sku).address
+
+
+def _some(addresses: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(addresses[:limit])
+    return shown + (f" and {len(addresses) - limit} more" if len(addresses) > limit else "")
+
+
+# ---- inventory ---------------------------------------------------------------------------
+
+
+def add_inventory_warnings(plan: Plan, on_hand: Mapping[str, int]) -> Plan:
+    """The plan plus a warning per product it deactivates while PB still holds stock.
+
+    ``on_hand`` maps SKU → on-hand quantity; fetch it for
+    ``plan.deactivated_product_skus()`` only.
+    """
+    extra = [
+        PlanWarning(
+            address=product_address(sku),
+            message=f"deactivated while {on_hand[sku]} units are on hand",
+        )
+        for sku in plan.deactivated_product_skus()
+        if on_hand.get(sku, 0) > 0
+    ]
+    if not extra:
+        return plan
+    warnings = sorted({*plan.warnings, *extra}, key=lambda w: (w.address, w.message))
+    return plan.model_copy(update={"warnings": warnings})
