@@ -31,6 +31,8 @@ INVENTORY_SNAPSHOT_PATH = f"{FULFILLMENT_PREFIX}/inventory/snapshot"
 TRANSACTION_ID_HEADER = "X-PB-TransactionId"
 TRANSACTION_ID_MAX = 25  # DOC: letters, digits, "-" and "_", at most 25 characters
 UNIFIED_ERRORS_HEADER = "X-PB-UnifiedErrorStructure"  # GAP: sent anyway (ASSUME §3)
+JSON_CONTENT_TYPE = "application/json"  # GAP: not listed, sent anyway (ASSUME §3)
+CLIENT_ID_PARAM = "clientId"  # VAR: newer GET-product page requires ?clientId= (§6.4)
 
 # -- token (contract §4) --------------------------------------------------------------
 TOKEN_FIELD = "access_token"
@@ -45,6 +47,11 @@ RESULTS_FIELDS: dict[str, tuple[str, ...]] = {
     "inventory": ("content", "inventory", "inventorySnapshots"),
 }
 FIRST_PAGE = 1  # DOC: pages are 1-based
+PAGE_PARAM, SIZE_PARAM = "page", "size"  # DOC: query parameters of every search (§9)
+TOTAL_PAGES_FIELD, LAST_PAGE_FIELD, PAGE_SIZE_FIELD = "totalPages", "last", "size"  # DOC §9
+SEARCH_FIELDS_FIELD, SORT_FIELD = "searchFields", "sort"  # DOC: search request body (§9)
+#: DOC: bulk request body `{"products": [...]}` (§6.3).
+BULK_ITEMS_FIELD = "products"
 #: DOC: a plain product search hides products created over six months ago. ASSUME a
 #: date filter is `values: [from, to]` on pbCreateDate; we send a window wide enough to
 #: include every product PB can hold.
@@ -55,6 +62,13 @@ BOM_INCLUDE_INACTIVE = {"name": "includeInactive", "values": ["true"]}
 BOM_ID_SEARCH_FIELD = "billOfMaterialId"
 BOM_PARENT_SKU_SEARCH_FIELD = "parentSku"
 INVENTORY_SKU_SEARCH_FIELD = "sku"  # GAP: the searchable inventory fields (contract §10)
+#: ASSUME (contract §6.5, list cut off after `pbCreateDa…`): products are searchable by sku.
+#: Results are filtered by SKU again, so a server that ignores it only returns more.
+PRODUCT_SKU_SEARCH_FIELD = "sku"
+#: GAP (contract §10): inventory record fields. ASSUME `sku` plus an on-hand quantity under
+#: one of these names (the emulator's fixture uses `quantity`); summed over nodes.
+INVENTORY_RECORD_SKU_FIELD = "sku"
+INVENTORY_QUANTITY_FIELDS = ("onHand", "quantityOnHand", "quantity")
 
 # -- objects (contract §5, §7) --------------------------------------------------------
 #: GAP with a strong hint: the response field carrying PB's BOM id.
@@ -149,6 +163,16 @@ def bom_to_wire(bom: Bom) -> dict[str, Any]:
 
 def bom_id_of(obj: Mapping[str, Any]) -> str | None:
     return _text_or_none(obj.get(BOM_ID_FIELD))
+
+
+def inventory_on_hand(record: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(sku, on-hand quantity) of one inventory snapshot record; None if it has neither."""
+    sku = record.get(INVENTORY_RECORD_SKU_FIELD)
+    for name in INVENTORY_QUANTITY_FIELDS:
+        value = record.get(name)
+        if isinstance(sku, str) and isinstance(value, int | float) and not isinstance(value, bool):
+            return sku, int(value)
+    return None
 
 
 def _text_or_none(value: Any) -> str | None:
