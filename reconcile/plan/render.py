@@ -1,0 +1,339 @@
+"""Plans for people: Terraform-like text, and markdown for pull-request comments.
+
+Renderers only read a plan. User data (names, descriptions, SKUs) is appended to rich
+``Text`` as plain strings, never parsed as markup, so a product called ``[/]`` prints as
+itself. The JSON rendering is the plan's own ``Plan.to_json()``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from rich.text import Text
+
+from reconcile.plan.change import Action, Change, Kind
+from reconcile.plan.plan import KINDS, Plan
+from reconcile.plan.safety import KIND_PLURAL
+from reconcile.settings import Safety
+
+SYMBOL: dict[Action, str] = {"create": "+", "update": "~", "deactivate": "-", "no-op": " "}
+STYLE: dict[Action, str] = {"create": "green", "update": "yellow", "deactivate": "red"}
+
+#: Unmanaged addresses listed before the rest is collapsed into a count.
+UNMANAGED_SHOWN = 20
+#: ``render_markdown`` needs room for its summary; below this it refuses.
+MIN_MARKDOWN_CHARS = 2_000
+
+ABSENT = "(absent)"
+CLEARED = "(cleared)"
+ARROW = " → "
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 3 to create, 2 to update, 1 to deactivate, 120 unchanged.``"""
+    if not plan.has_changes:
+        return "No changes. PB matches the catalog."
+    s = plan.summary
+    return (
+        f"Plan: {s.total('create')} to create, {s.total('update')} to update, "
+        f"{s.total('deactivate')} to deactivate, {s.total('no_op')} unchanged."
+    )
+
+
+def header_line(plan: Plan) -> str:
+    text = f"reconcile plan for environment {plan.environment!r}, client {plan.client_id!r}"
+    if plan.sandbox_file:
+        text += f" (sandbox file {plan.sandbox_file})"
+    return text
+
+
+def selection_line(plan: Plan) -> str | None:
+    parts = [f"--target {t}" for t in plan.targets] + [f"--exclude {e}" for e in plan.excludes]
+    return "limited to: " + " ".join(parts) if parts else None
+
+
+def show(value: Any) -> str:
+    """A JSON value on one line, as the plan JSON spells it."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def change_lines(change: Change) -> list[tuple[str, str, str]]:
+    """``(field, old, new)`` per line of a change; old is empty on a create."""
+    if change.action == "create":
+        return [(name, "", show(value)) for name, value in (change.after or {}).items()]
+    return [
+        (
+            fc.path,
+            ABSENT if fc.before is None else show(fc.before),
+            CLEARED if fc.after is None else show(fc.after),
+        )
+        for fc in change.field_changes
+    ]
+
+
+# ---- text ------------------------------------------------------------------------------
+
+
+class _TextWriter:
+    def __init__(self, color: bool) -> None:
+        self.text = Text()
+        self.color = color
+
+    def add(self, content: str, style: str = "") -> None:
+        self.text.append(content, style=style if self.color and style else None)
+
+    def line(self, content: str = "", style: str = "") -> None:
+        self.add(content + "\n", style)
+
+
+def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> Text:
+    """The plan as Terraform-like text; ``color=False`` gives plain, unstyled text."""
+    out = _TextWriter(color)
+    out.line(header_line(plan), "bold")
+    selection = selection_line(plan)
+    if selection:
+        out.line(selection, "dim")
+    out.line()
+    for change in plan.changes:
+        _text_change(out, change)
+    _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
+    _text_notes(out, "Unsafe plan:", list(violations), "bold red")
+    _text_unmanaged(out, plan)
+    out.line(summary_line(plan), "bold")
+    return out.text
+
+
+def _text_change(out: _TextWriter, change: Change) -> None:
+    style = STYLE.get(change.action, "")
+    out.add(f"  {SYMBOL[change.action]} ", style)
+    out.add(change.address, "bold")
+    out.line(f" will be {_past(change.action)}", style)
+    lines = change_lines(change)
+    width = max((len(name) for name, _, _ in lines), default=0)
+    for name, old, new in lines:
+        out.add(f"      {name}:".ljust(width + 8))
+        if old:
+            out.add(old, "red" if change.action != "create" else "")
+            out.add(ARROW, "dim")
+        out.line(new, "green")
+    out.line()
+
+
+def _past(action: Action) -> str:
+    return {"create": "created", "update": "updated", "deactivate": "deactivated"}.get(
+        action, "left as is"
+    )
+
+
+def _text_notes(out: _TextWriter, title: str, notes: Sequence[str], style: str) -> None:
+    if not notes:
+        return
+    out.line(title, style)
+    for note in notes:
+        out.line(f"  ! {note}", style)
+    out.line()
+
+
+def _text_unmanaged(out: _TextWriter, plan: Plan) -> None:
+    if not plan.unmanaged:
+        return
+    out.line(_unmanaged_title(plan), "cyan")
+    for address in plan.unmanaged[:UNMANAGED_SHOWN]:
+        out.line(f"    {address}")
+    hidden = len(plan.unmanaged) - UNMANAGED_SHOWN
+    if hidden > 0:
+        out.line(f"    … and {hidden} more (the JSON plan lists them all)", "dim")
+    out.line()
+
+
+def _unmanaged_title(plan: Plan) -> str:
+    n = len(plan.unmanaged)
+    noun = "resource is" if n == 1 else "resources are"
+    return f"Unmanaged: {n} active {noun} in PB but not in the catalog (--prune deactivates them)"
+
+
+# ---- markdown --------------------------------------------------------------------------
+
+
+def comment_marker(plan: Plan) -> str:
+    """The hidden marker a CI job uses to find and update its own PR comment."""
+    return f"<!-- reconcile-plan:{plan.environment}:{plan.client_id} -->"
+
+
+def render_markdown(plan: Plan, *, max_chars: int = 65_000, violations: Sequence[str] = ()) -> str:
+    """The plan as a pull-request comment, always at most ``max_chars`` characters.
+
+    The summary always appears whole; risky items (safety, deactivations, warnings) come
+    next; details follow in collapsible sections and are cut, with a note, when the
+    limit is reached.
+    """
+    if max_chars < MIN_MARKDOWN_CHARS:
+        raise ValueError(f"max_chars must be at least {MIN_MARKDOWN_CHARS}, got {max_chars}")
+    budget = _Budget(_markdown_summary(plan), max_chars)
+    for title, blocks, unit in _markdown_sections(plan, violations):
+        budget.section(title, blocks, unit)
+    return budget.finish()
+
+
+def _markdown_summary(plan: Plan) -> str:
+    lines = [
+        comment_marker(plan),
+        f"### reconcile plan: environment {_code(plan.environment)}, "
+        f"client {_code(plan.client_id)}",
+        "",
+    ]
+    if plan.sandbox_file:
+        lines += [f"Sandbox file: {_code(plan.sandbox_file)}", ""]
+    selection = selection_line(plan)
+    if selection:
+        lines += [f"Limited to: {_code(selection.removeprefix('limited to: '))}", ""]
+    lines += [f"**{summary_line(plan)}**", "", *_count_table(plan), ""]
+    if plan.unmanaged:
+        lines += [_md_text(_unmanaged_title(plan)), ""]
+    return "\n".join(lines) + "\n"
+
+
+def _count_table(plan: Plan) -> list[str]:
+    rows = ["| | create | update | deactivate | unchanged |", "|---|--:|--:|--:|--:|"]
+    for kind in KINDS:
+        c = plan.summary.of(kind)
+        name = KIND_PLURAL[kind]
+        rows.append(f"| {name} | {c.create} | {c.update} | {c.deactivate} | {c.no_op} |")
+    return rows
+
+
+Section = tuple[str, list[str], str]
+
+
+def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Section]:
+    yield "#### ⛔ Unsafe plan", [f"- {_md_text(v)}\n" for v in violations], "safety reasons"
+    deactivations = [c for c in plan.changes if c.action == "deactivate"]
+    yield (
+        f"#### Deactivations ({len(deactivations)})",
+        [f"- {_code(c.address)}\n" for c in deactivations],
+        "deactivations",
+    )
+    yield (
+        f"#### Warnings ({len(plan.warnings)})",
+        [f"- {_code(w.address)}: {_md_text(w.message)}\n" for w in plan.warnings],
+        "warnings",
+    )
+    yield "#### Changes", [_details(c) for c in plan.changes], "changes"
+    yield (
+        f"#### Unmanaged ({len(plan.unmanaged)})",
+        [f"- {_code(a)}\n" for a in plan.unmanaged],
+        "unmanaged resources",
+    )
+
+
+def _details(change: Change) -> str:
+    summary = html.escape(f"{SYMBOL[change.action]} {change.address}")
+    body = "\n".join(_diff_lines(change))
+    fence = _fence(body)
+    return (
+        f"<details><summary><code>{summary}</code> {change.action}</summary>\n\n"
+        f"{fence}diff\n{body}\n{fence}\n\n</details>\n"
+    )
+
+
+def _diff_lines(change: Change) -> Iterable[str]:
+    for name, old, new in change_lines(change):
+        if old and old != ABSENT:
+            yield f"- {name}: {old}"
+        if new != CLEARED:
+            yield f"+ {name}: {new}"
+
+
+class _Budget:
+    """Appends sections while they fit under the limit, keeping room for a final note."""
+
+    NOTE_ROOM = 400
+
+    def __init__(self, head: str, max_chars: int) -> None:
+        self.parts = [head]
+        self.size = len(head)
+        self.limit = max_chars - self.NOTE_ROOM
+        self.omitted: list[str] = []
+
+    def section(self, title: str, blocks: list[str], unit: str) -> None:
+        if not blocks:
+            return
+        if self.omitted or not self._fits(f"\n{title}\n\n{blocks[0]}"):
+            self.omitted.append(f"{len(blocks)} {unit}")
+            return
+        self._put(f"\n{title}\n\n")
+        for index, block in enumerate(blocks):
+            if not self._fits(block):
+                self.omitted.append(f"{len(blocks) - index} more {unit}")
+                return
+            self._put(block)
+
+    def _fits(self, text: str) -> bool:
+        return self.size + len(text) <= self.limit
+
+    def _put(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+
+    def finish(self) -> str:
+        if self.omitted:
+            self._put(
+                f"\n_Truncated to fit a comment: {', '.join(self.omitted)} not shown. "
+                "Run `reconcile show` on the saved plan for everything._\n"
+            )
+        return "".join(self.parts)
+
+
+def _fence(body: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _code(text: str) -> str:
+    """Inline code that survives backticks inside ``text``."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\*_\[\]<>|#])")
+
+
+def _md_text(text: str) -> str:
+    """Plain text that markdown and HTML render literally (backtick spans are kept)."""
+    pieces = re.split(r"(`[^`]*`)", text)
+    return "".join(
+        p if p.startswith("`") and p.endswith("`") and len(p) > 1 else _escape(p) for p in pieces
+    )
+
+
+def _escape(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+
+
+# ---- summary JSON ------------------------------------------------------------------------
+
+
+def render_summary_json(plan: Plan, safety: Safety) -> dict[str, Any]:
+    """The counts a pipeline branches on (``--summary-json``), plus the safety verdict."""
+    reasons = plan.safety_report(safety)
+    counts: dict[Kind, dict[str, int]] = {
+        kind: plan.summary.of(kind).model_dump() for kind in KINDS
+    }
+    return {
+        "format_version": plan.format_version,
+        "environment": plan.environment,
+        "client_id": plan.client_id,
+        "has_changes": plan.has_changes,
+        "counts": counts,
+        "totals": {a: plan.summary.total(a) for a in ("create", "update", "deactivate", "no_op")},
+        "unmanaged": plan.summary.unmanaged,
+        "warnings": len(plan.warnings),
+        "unsafe": bool(reasons),
+        "unsafe_reasons": reasons,
+    }

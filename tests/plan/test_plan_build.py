@@ -1,0 +1,322 @@
+"""build_plan: actions, order, prune, targeting, dependencies and warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from reconcile.errors import PlanFileError
+from reconcile.models import Bom, Product, VendorDetails, digest
+from reconcile.plan.change import FieldChange, Precondition
+from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan, select_changes
+from tests.plan.factories import CLIENT, bom, kit, product, resources
+
+
+def plan_of(
+    desired: Iterable[Product | Bom], remote: Iterable[Product | Bom], **options: Any
+) -> Plan:
+    return build_plan(
+        resources(desired),
+        resources(remote, remote=True),
+        environment="local",
+        client_id=CLIENT,
+        **options,
+    )
+
+
+def actions(plan: Plan) -> list[tuple[str, str]]:
+    return [(c.address, c.action) for c in plan.changes]
+
+
+def messages(plan: Plan) -> list[tuple[str, str]]:
+    return [(w.address, w.message) for w in plan.warnings]
+
+
+class TestActions:
+    def test_declared_resource_missing_remotely_is_created(self) -> None:
+        """A resource only the catalog has is a create with no before and no precondition."""
+        plan = plan_of([product("A")], [])
+        [change] = plan.changes
+        assert (change.action, change.before, change.precondition) == ("create", None, None)
+        assert change.after == product("A").model_dump(mode="json", exclude_none=True)
+
+    def test_differing_resource_is_updated_against_the_remote_state(self) -> None:
+        """An update holds both whole objects, the field diff and the remote precondition."""
+        remote = product("A", description="old")
+        plan = plan_of([product("A", description="new")], [remote])
+        [change] = plan.changes
+        assert change.action == "update"
+        assert change.before is not None and change.before["details"] == {"description": "old"}
+        assert change.after is not None and change.after["details"] == {"description": "new"}
+        assert change.field_changes == [
+            FieldChange(path="details.description", before="old", after="new")
+        ]
+        assert change.precondition == Precondition(
+            pbUpdateDate="2026-01-01T00:00:00Z", digest=digest(remote)
+        )
+
+    def test_bom_update_carries_the_pb_id(self) -> None:
+        """A BOM write needs PB's billOfMaterialId, taken from the remote metadata."""
+        plan = plan_of([product("A"), kit("K"), bom("K", {"A": 2})], [bom("K", {"A": 1})])
+        change = plan.change_for("bom.K")
+        assert change is not None and change.remote_id == "BOM-0"
+
+    def test_equal_resource_is_a_counted_no_op(self) -> None:
+        """A resource PB already matches is not a change but is counted as unchanged."""
+        plan = plan_of([product("A"), bom("K", {"A": 1})], [product("A"), bom("K", {"A": 1})])
+        assert plan.changes == []
+        assert not plan.has_changes
+        assert (plan.summary.product.no_op, plan.summary.bom.no_op) == (1, 1)
+
+    def test_declared_inactive_resource_is_an_update_of_active(self) -> None:
+        """`active: false` in the catalog is an ordinary update, not a prune deactivation."""
+        plan = plan_of([product("A", active=False)], [product("A")])
+        assert actions(plan) == [("product.A", "update")]
+        assert plan.deactivated_product_skus() == ["A"]
+
+    def test_summary_counts_every_action_per_kind(self) -> None:
+        """The summary tallies create/update/deactivate/no-op for products and BOMs."""
+        plan = plan_of(
+            [product("N"), product("U", description="x"), product("S"), bom("K", {"S": 1})],
+            [product("U"), product("S"), product("D"), bom("K", {"S": 1}), bom("Q", {"S": 1})],
+            prune=True,
+        )
+        s = plan.summary
+        assert (s.product.create, s.product.update, s.product.deactivate, s.product.no_op) == (
+            1,
+            1,
+            1,
+            1,
+        )
+        assert (s.bom.create, s.bom.update, s.bom.deactivate, s.bom.no_op) == (0, 0, 1, 1)
+        assert plan.existing.product == 3 and plan.existing.bom == 2
+
+
+class TestPrune:
+    def test_without_prune_undeclared_remote_resources_are_unmanaged(self) -> None:
+        """Without prune, undeclared active resources are listed, never changed."""
+        plan = plan_of([product("A")], [product("A"), product("Z"), bom("Z", {"A": 1})])
+        assert plan.changes == []
+        assert plan.unmanaged == ["product.Z", "bom.Z"]
+        assert plan.summary.unmanaged == 2
+
+    def test_with_prune_undeclared_remote_resources_are_deactivated(self) -> None:
+        """With prune, an undeclared active resource becomes a deactivation, never a delete."""
+        plan = plan_of([product("A")], [product("A"), product("Z")], prune=True)
+        [change] = plan.changes
+        assert (change.address, change.action) == ("product.Z", "deactivate")
+        assert change.before is not None and change.before["active"] is True
+        assert change.after == {**change.before, "active": False}
+        assert change.field_changes == [FieldChange(path="active", before=True, after=False)]
+        assert change.precondition is not None
+        assert plan.unmanaged == []
+
+    def test_already_inactive_undeclared_resources_are_left_alone(self) -> None:
+        """An undeclared resource PB already holds inactive is neither a change nor unmanaged."""
+        for prune in (True, False):
+            plan = plan_of([], [product("Z", active=False)], prune=prune)
+            assert (plan.changes, plan.unmanaged) == ([], [])
+
+
+class TestOrder:
+    def test_items_then_kits_then_boms_then_by_address(self) -> None:
+        """Changes come in apply order: ITEM products, KIT products, BOMs; each by address."""
+        plan = plan_of(
+            [
+                bom("K2", {"B": 1}),
+                kit("K2"),
+                product("B"),
+                bom("K1", {"A": 1}, node="N2"),
+                bom("K1", {"A": 1}),
+                kit("K1"),
+                product("A"),
+            ],
+            [],
+        )
+        assert [c.address for c in plan.changes] == [
+            "product.A",
+            "product.B",
+            "product.K1",
+            "product.K2",
+            "bom.K1",
+            "bom.K1@N2",
+            "bom.K2",
+        ]
+
+    def test_deactivated_kit_sorts_with_kits(self) -> None:
+        """A deactivation is ordered by the remote product's type."""
+        plan = plan_of([], [kit("A"), product("B")], prune=True)
+        assert [c.address for c in plan.changes] == ["product.B", "product.A"]
+
+
+class TestTargets:
+    def test_targets_match_the_address_or_the_bare_sku(self) -> None:
+        """`--target K*` plans the kit product and its BOMs, nothing else."""
+        desired = [product("A"), kit("K1"), bom("K1", {"A": 1}, node="N")]
+        plan = plan_of(desired, [], targets=["K*"])
+        assert [c.address for c in plan.changes] == ["product.K1", "bom.K1@N"]
+        assert plan.targets == ["K*"]
+
+    def test_target_by_address_selects_one_kind(self) -> None:
+        """`--target bom.*` plans only BOMs."""
+        plan = plan_of([product("A"), bom("K", {"A": 1})], [], targets=["bom.*"])
+        assert [c.address for c in plan.changes] == ["bom.K"]
+
+    def test_excludes_remove_matches(self) -> None:
+        """`--exclude` drops matching resources, including from the unmanaged list."""
+        plan = plan_of([product("A"), product("B")], [product("Z")], excludes=["B", "product.Z"])
+        assert [c.address for c in plan.changes] == ["product.A"]
+        assert plan.unmanaged == []
+
+    def test_untargeted_resources_are_not_counted(self) -> None:
+        """Resources outside the targets are neither changes nor no-ops."""
+        plan = plan_of([product("A"), product("B")], [product("A")], targets=["A"])
+        assert plan.changes == [] and plan.summary.product.no_op == 1
+
+
+class TestDependencies:
+    def test_bom_depends_on_writes_of_its_kit_and_components(self) -> None:
+        """A BOM waits for the creates and updates of the products it names."""
+        plan = plan_of(
+            [
+                product("A"),
+                product("B", description="new"),
+                product("C"),
+                kit("K"),
+                bom("K", {"A": 1, "B": 1, "C": 1}),
+            ],
+            [product("B"), product("C")],
+        )
+        change = plan.change_for("bom.K")
+        assert change is not None
+        assert change.depends_on == ["product.A", "product.B", "product.K"]
+
+    def test_products_depend_on_nothing(self) -> None:
+        """Products, kits included, can be written first in any order."""
+        plan = plan_of([product("A"), kit("K"), bom("K", {"A": 1})], [])
+        assert [c.depends_on for c in plan.changes if c.kind == "product"] == [[], []]
+
+    def test_bom_deactivation_depends_on_nothing(self) -> None:
+        """Deactivating a BOM needs no product write first."""
+        plan = plan_of(
+            [product("A", description="x")], [product("A"), bom("K", {"A": 1})], prune=True
+        )
+        change = plan.change_for("bom.K")
+        assert change is not None and change.depends_on == []
+
+
+class TestWarnings:
+    def test_component_inactive_in_pb(self) -> None:
+        """A declared BOM whose component PB holds inactive (and stays so) is flagged."""
+        plan = plan_of([kit("K"), bom("K", {"A": 1})], [product("A", active=False), kit("K")])
+        assert messages(plan) == [("bom.K", "component product.A is inactive in PB")]
+
+    def test_component_declared_inactive(self) -> None:
+        """A BOM whose component the catalog declares inactive (already so in PB) is flagged."""
+        desired = [product("A", active=False), kit("K"), bom("K", {"A": 1})]
+        plan = plan_of(desired, [product("A", active=False), kit("K")])
+        assert messages(plan) == [
+            ("bom.K", "component product.A is declared inactive in the catalog")
+        ]
+
+    def test_reactivated_component_is_fine(self) -> None:
+        """A component the plan reactivates raises no warning."""
+        desired = [product("A"), kit("K"), bom("K", {"A": 1})]
+        plan = plan_of(desired, [product("A", active=False), kit("K")])
+        assert plan.warnings == []
+
+    def test_missing_component(self) -> None:
+        """A BOM naming a product neither PB nor the catalog has is flagged."""
+        plan = plan_of([kit("K"), bom("K", {"GHOST": 1})], [])
+        assert messages(plan) == [
+            ("bom.K", "component product.GHOST exists neither in PB nor in the catalog")
+        ]
+
+    def test_component_left_out_by_targets(self) -> None:
+        """A targeted BOM whose new component is not targeted is flagged."""
+        plan = plan_of([product("A"), kit("K"), bom("K", {"A": 1})], [kit("K")], targets=["bom.*"])
+        assert messages(plan) == [
+            ("bom.K", "component product.A is declared but not in this plan (--target/--exclude)")
+        ]
+
+    def test_pruned_product_still_used_by_an_active_bom(self) -> None:
+        """Deactivating a product an active BOM still uses is flagged once, on the product."""
+        desired = [kit("K"), bom("K", {"A": 1})]
+        plan = plan_of(desired, [product("A"), kit("K"), bom("K", {"A": 1})], prune=True)
+        assert messages(plan) == [
+            ("product.A", "prune deactivates it, but active BOMs still use it: bom.K")
+        ]
+
+    def test_declared_inactive_product_used_by_an_unmanaged_bom(self) -> None:
+        """Remote BOMs the catalog does not manage count as users too."""
+        plan = plan_of([product("A", active=False)], [product("A"), bom("Z", {"A": 1})])
+        assert ("product.A", "declared inactive, but active BOMs still use it: bom.Z") in messages(
+            plan
+        )
+
+    def test_kit_left_without_an_active_bom(self) -> None:
+        """Deactivating the only BOM of a kit that stays active is flagged."""
+        plan = plan_of(
+            [kit("K"), product("A")], [kit("K"), product("A"), bom("K", {"A": 1})], prune=True
+        )
+        assert messages(plan) == [
+            ("bom.K", "kit product.K stays active but will have no active BOM")
+        ]
+
+    def test_kit_with_another_active_bom_is_fine(self) -> None:
+        """Deactivating one of several BOMs of a kit raises no warning."""
+        remote = [kit("K"), product("A"), bom("K", {"A": 1}), bom("K", {"A": 1}, node="N")]
+        desired = [kit("K"), product("A"), bom("K", {"A": 1}, node="N")]
+        plan = plan_of(desired, remote, prune=True)
+        assert actions(plan) == [("bom.K", "deactivate")]
+        assert plan.warnings == []
+
+    def test_product_type_change(self) -> None:
+        """Changing a product's type is flagged: PB may refuse it."""
+        plan = plan_of([kit("A")], [product("A")])
+        assert messages(plan) == [
+            (
+                "product.A",
+                "changes productType ITEM → KIT; PB may refuse to change a product's type",
+            )
+        ]
+
+
+class TestInventory:
+    def test_deactivation_with_stock_on_hand_is_flagged(self) -> None:
+        """A product deactivated while PB holds stock gets a warning; others do not."""
+        plan = plan_of([], [product("A"), product("B"), product("C")], prune=True)
+        assert plan.deactivated_product_skus() == ["A", "B", "C"]
+        flagged = add_inventory_warnings(plan, {"A": 3, "B": 0})
+        assert messages(flagged) == [("product.A", "deactivated while 3 units are on hand")]
+        assert plan.warnings == []  # the original value is unchanged
+
+    def test_no_stock_returns_the_same_plan(self) -> None:
+        """Without stock on hand the plan is returned as is."""
+        plan = plan_of([], [product("A")], prune=True)
+        assert add_inventory_warnings(plan, {}) is plan
+
+
+class TestLookup:
+    def test_select_changes_keeps_plan_order(self) -> None:
+        """Looking changes up by address returns them in apply order."""
+        plan = plan_of([product("A"), kit("K"), bom("K", {"A": 1})], [])
+        picked = select_changes(plan, ["bom.K", "product.A"])
+        assert [c.address for c in picked] == ["product.A", "bom.K"]
+
+    def test_select_changes_names_unknown_addresses(self) -> None:
+        """An address the plan does not hold is an error naming it."""
+        plan = plan_of([product("A")], [])
+        with pytest.raises(PlanFileError, match=r"product\.Q") as caught:
+            select_changes(plan, ["product.A", "product.Q"])
+        assert caught.value.exit_code == 64
+
+    def test_vendor_details_cleared_by_update(self) -> None:
+        """An update lists the remote fields the PUT will clear."""
+        remote = product("A", vendorDetails=VendorDetails(name="V", number="1"))
+        plan = plan_of([product("A")], [remote])
+        change = plan.change_for("product.A")
+        assert change is not None
+        assert [(f.path, f.after) for f in change.field_changes] == [("vendorDetails", None)]

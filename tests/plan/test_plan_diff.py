@@ -1,0 +1,125 @@
+"""Field-level diffs between two versions of a resource."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from reconcile.models import ProductDetails, ProductOption, VendorDetails
+from reconcile.plan.change import FieldChange
+from reconcile.plan.diff import comparable, diff_resources, diff_values, field_name, format_path
+from tests.plan.factories import bom, product
+
+
+class TestFieldPaths:
+    def test_nested_field_is_a_dotted_path(self) -> None:
+        """A changed nested value is reported at its own dotted path with old and new."""
+        changes = diff_resources(product("A", description="old"), product("A", description="new"))
+        assert changes == [FieldChange(path="details.description", before="old", after="new")]
+
+    def test_list_element_field_has_an_index(self) -> None:
+        """A field inside a list element is addressed by index, e.g. options[0].color."""
+        before = product("A", options=[ProductOption(color="red")])
+        after = product("A", options=[ProductOption(color="blue")])
+        assert diff_resources(before, after) == [
+            FieldChange(path="options[0].color", before="red", after="blue")
+        ]
+
+    def test_indices_sort_numerically(self) -> None:
+        """options[2] is listed before options[10]."""
+        before = product("A", options=[ProductOption(n=i) for i in range(11)])
+        after = product("A", options=[ProductOption(n=i + 100) for i in range(11)])
+        paths = [c.path for c in diff_resources(before, after)]
+        assert paths == [f"options[{i}].n" for i in range(11)]
+
+    def test_component_quantity_is_addressed_by_sku(self) -> None:
+        """A component's quantity change names the component by SKU, not by position."""
+        changes = diff_resources(bom("K", {"A": 1, "B": 2}), bom("K", {"A": 1, "B": 3}))
+        assert changes == [
+            FieldChange(path="billOfMaterialDetails[sku=B].quantity", before=2, after=3)
+        ]
+
+    def test_added_and_removed_components_carry_the_whole_element(self) -> None:
+        """Components are a set keyed by SKU: adding one never shifts the others."""
+        changes = diff_resources(bom("K", {"B": 1, "C": 1}), bom("K", {"A": 5, "B": 1}))
+        assert changes == [
+            FieldChange(path="billOfMaterialDetails[sku=A]", after={"sku": "A", "quantity": 5}),
+            FieldChange(path="billOfMaterialDetails[sku=C]", before={"sku": "C", "quantity": 1}),
+        ]
+
+    def test_component_order_is_not_a_change(self) -> None:
+        """The same components listed in another order compare equal."""
+        assert diff_resources(bom("K", {"A": 1, "B": 2}), bom("K", {"B": 2, "A": 1})) == []
+
+    def test_field_the_desired_side_lacks_is_cleared(self) -> None:
+        """A field only the remote has shows with after=None: the PUT clears it."""
+        remote = product("A", vendorDetails=VendorDetails(name="Acme", number="7"))
+        changes = diff_resources(remote, product("A"))
+        assert changes == [
+            FieldChange(path="vendorDetails", before={"name": "Acme", "number": "7"}, after=None)
+        ]
+
+    def test_field_only_the_desired_side_has_is_added(self) -> None:
+        """A field PB lacks shows with before=None."""
+        assert diff_resources(product("A"), product("A", createDate="2026-01-01")) == [
+            FieldChange(path="createDate", before=None, after="2026-01-01")
+        ]
+
+    def test_extra_detail_keys_are_compared(self) -> None:
+        """Undocumented detail keys, kept by the open model, are part of the diff."""
+        before = product("A")
+        after = before.model_copy(update={"details": ProductDetails(description=None, upc="1")})
+        paths = {c.path for c in diff_resources(before, after)}
+        assert paths == {"details.description", "details.upc"}
+
+    def test_odd_keys_are_quoted(self) -> None:
+        """A key that is not an identifier is written as a quoted subscript."""
+        assert format_path(["details", "net weight", 0]) == 'details["net weight"][0]'
+
+    def test_field_name_drops_selectors(self) -> None:
+        """The field of a path ignores indices and keys (used to count common changes)."""
+        assert field_name("billOfMaterialDetails[sku=A].quantity") == "billOfMaterialDetails"
+        assert field_name("details.description") == "details.description"
+
+
+class TestWholeResources:
+    def test_create_lists_every_field_as_added(self) -> None:
+        """Against nothing, every present field is an addition."""
+        changes = diff_resources(None, product("A"))
+        assert {c.path for c in changes} == set(comparable(product("A")))
+        assert all(c.before is None for c in changes)
+
+    def test_absent_resource_is_empty(self) -> None:
+        """A missing resource compares as an empty object."""
+        assert comparable(None) == {}
+
+    def test_defaults_are_normalised(self) -> None:
+        """Explicit defaults equal omitted ones (server-filled region and active)."""
+        assert diff_resources(product("A"), product("A", fulfillmentRegion="PB_ONLY")) == []
+        assert diff_resources(product("A", options=[]), product("A")) == []
+
+
+class TestPrefilter:
+    def test_equal_values_return_without_deepdiff(self) -> None:
+        """Equal resources are settled by ==; deepdiff is never even imported for them."""
+        script = textwrap.dedent(
+            """
+            import sys
+            from reconcile.plan.plan import build_plan
+            from tests.plan.factories import bom, kit, product, resources
+            items = [product(f"P{i}") for i in range(500)] + [kit("K"), bom("K", {"P1": 2})]
+            plan = build_plan(resources(items), resources(items, remote=True),
+                              environment="local", client_id="ACME")
+            assert plan.summary.product.no_op == 501, plan.summary
+            assert "deepdiff" not in sys.modules, "deepdiff was imported for equal resources"
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+
+    def test_equal_dicts_give_no_changes(self) -> None:
+        """diff_values of equal dicts is empty."""
+        assert diff_values({"a": [1, {"b": 2}]}, {"a": [1, {"b": 2}]}) == []
