@@ -80,6 +80,9 @@ class Limits(BaseModel):
     max_file_bytes: Annotated[int, Field(ge=1)] = Field(
         default=5_000_000, description="catalog files larger than this are refused unread"
     )
+    max_depth: Annotated[int, Field(ge=8, le=1000)] = Field(
+        default=64, description="YAML nesting deeper than this is refused (no recursion bombs)"
+    )
 
 
 class Safety(BaseModel):

@@ -1,0 +1,273 @@
+"""Loading a catalog directory: reconcile.yaml plus every YAML file below it.
+
+The whole catalog is checked before anything is returned, and every problem is
+reported at once: :class:`reconcile.errors.CatalogError` carries them all, each at
+``path:line:col``. Warnings (a kit or component the catalog does not declare, which
+may exist in PB) ride along on :attr:`Catalog.problems`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from reconcile.desired.checks import Declared, check_references
+from reconcile.desired.messages import KEY_ERRORS, describe, did_you_mean, type_name
+from reconcile.desired.source import SourceFile, display_path, read_source
+from reconcile.errors import CatalogError, Problem, SettingsError
+from reconcile.models import Bom, Product, ResourceSet
+from reconcile.settings import SETTINGS_FILE, Limits, Settings
+
+Section = Literal["products", "boms"]
+SECTIONS: tuple[Section, ...] = ("products", "boms")
+_MODELS: dict[Section, type[Product] | type[Bom]] = {"products": Product, "boms": Bom}
+_ADAPTERS: dict[Section, TypeAdapter[Any]] = {
+    "products": TypeAdapter(list[Product]),
+    "boms": TypeAdapter(list[Bom]),
+}
+SETTINGS_EXAMPLE = "client_id: YOUR-PB-CLIENT-ID"
+
+
+@dataclass
+class Catalog:
+    """A valid catalog: its settings, its resources, and the warnings found on the way."""
+
+    directory: Path
+    settings: Settings
+    resources: ResourceSet
+    client_id: str
+    files: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_settings(directory: Path) -> Settings:
+    """Read ``directory/reconcile.yaml``; raise SettingsError with every problem located."""
+    directory = Path(directory)
+    _require_directory(directory)
+    path = directory / SETTINGS_FILE
+    if not path.is_file():
+        raise SettingsError(
+            [
+                Problem(
+                    display_path(path),
+                    0,
+                    0,
+                    f"missing: every catalog directory needs a {SETTINGS_FILE}; create it "
+                    f"with at least the line `{SETTINGS_EXAMPLE}`",
+                )
+            ]
+        )
+    limits = Limits()
+    source = read_source(path, max_bytes=limits.max_file_bytes, max_depth=limits.max_depth)
+    settings = None if source.unreadable else _validate_settings(source)
+    if settings is None or _errors(source.problems):
+        raise SettingsError(source.problems)
+    return settings
+
+
+def _validate_settings(source: SourceFile) -> Settings | None:
+    data = {} if source.data is None else source.data
+    if not isinstance(data, dict):
+        source.problem(
+            1, 1, f"{SETTINGS_FILE} must be a mapping of settings, not a {type_name(data)}"
+        )
+        return None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as e:
+        _report_validation(source, e, Settings, ())
+        return None
+
+
+def _require_directory(directory: Path) -> None:
+    if not directory.exists():
+        raise CatalogError(
+            [Problem(display_path(directory), 0, 0, "catalog directory does not exist")]
+        )
+    if not directory.is_dir():
+        raise CatalogError(
+            [
+                Problem(
+                    display_path(directory),
+                    0,
+                    0,
+                    "not a directory: a catalog is a directory holding reconcile.yaml",
+                )
+            ]
+        )
+
+
+def catalog_files(directory: Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` below ``directory``, except reconcile.yaml and hidden ones."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if name.startswith(".") or path.suffix not in (".yaml", ".yml"):
+                continue
+            if path == directory / SETTINGS_FILE:
+                continue
+            found.append(path)
+    return found
+
+
+def load_catalog(directory: Path, *, settings: Settings | None = None) -> Catalog:
+    """Load and check a catalog directory; raise CatalogError carrying every problem."""
+    directory = Path(directory)
+    settings = settings if settings is not None else load_settings(directory)
+    files = catalog_files(directory)
+    sources = [
+        read_source(
+            path, max_bytes=settings.limits.max_file_bytes, max_depth=settings.limits.max_depth
+        )
+        for path in files
+    ]
+    declared = [d for source in sources for d in _validate_file(source, settings.client_id)]
+    client_id = _catalog_client(directory, settings, declared)
+    problems = [p for source in sources for p in source.problems]
+    if client_id is None:
+        path = display_path(directory / SETTINGS_FILE)
+        problems.append(Problem(path, 0, 0, f"client_id is not set; add `{SETTINGS_EXAMPLE}`"))
+    else:
+        problems += check_references(declared, client_id, from_settings=bool(settings.client_id))
+    problems.sort(key=lambda p: (p.path, p.line, p.col))
+    if _errors(problems) or client_id is None:
+        raise CatalogError(problems)
+    return Catalog(
+        directory=directory,
+        settings=settings,
+        resources=_resource_set(declared),
+        client_id=client_id,
+        files=files,
+        problems=problems,
+    )
+
+
+def _errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def _validate_file(source: SourceFile, client_id: str | None) -> list[Declared]:
+    data = source.data
+    if source.unreadable:
+        return []
+    if data is None:
+        source.problem(1, 1, "file holds only comments and declares nothing", severity="warning")
+        return []
+    if not isinstance(data, dict):
+        source.problem(
+            1,
+            1,
+            "a catalog file is a mapping with `products:` and/or `boms:` lists, "
+            f"not a {type_name(data)}",
+        )
+        return []
+    for key in data:
+        if key not in SECTIONS:
+            source.at(
+                (key,),
+                f"unknown top-level key {key!r}{did_you_mean(str(key), SECTIONS)}",
+                at_key=True,
+            )
+    declared: list[Declared] = []
+    for section in SECTIONS:
+        if section in data:
+            declared += _validate_section(source, section, data[section], client_id)
+    source.data = None  # the models hold everything now; free the plain tree
+    return declared
+
+
+def _validate_section(
+    source: SourceFile, section: Section, items: Any, client_id: str | None
+) -> list[Declared]:
+    if not isinstance(items, list):
+        empty = " (write `[]` for none)" if items is None else ""
+        source.at((section,), f"{section} must be a list, got {type_name(items)}{empty}")
+        return []
+    if client_id is not None:
+        for item in items:
+            if isinstance(item, dict) and "clientId" not in item:
+                item["clientId"] = client_id
+    try:
+        models = _ADAPTERS[section].validate_python(items)
+        return _declare(source, section, items, enumerate(models))
+    except ValidationError:
+        return _declare(source, section, items, _validate_each(source, section, items))
+
+
+def _validate_each(
+    source: SourceFile, section: Section, items: list[Any]
+) -> Iterable[tuple[int, Product | Bom]]:
+    """Item by item, so that one bad item does not hide the good ones from cross checks."""
+    model = _MODELS[section]
+    for index, item in enumerate(items):
+        try:
+            yield index, model.model_validate(item)
+        except ValidationError as e:
+            _report_validation(source, e, model, (section, index))
+
+
+def _report_validation(
+    source: SourceFile,
+    error: ValidationError,
+    model: type[BaseModel],
+    prefix: tuple[str | int, ...],
+) -> None:
+    for detail in error.errors(include_url=False):
+        loc = tuple(detail["loc"])
+        message = describe(detail, model, loc)
+        if detail["type"] == "missing" and loc == ("clientId",):
+            message += f": set it here, or `client_id` in {SETTINGS_FILE}"
+        source.at((*prefix, *loc), message, at_key=detail["type"] in KEY_ERRORS)
+
+
+def _declare(
+    source: SourceFile,
+    section: Section,
+    items: list[Any],
+    models: Iterable[tuple[int, Product | Bom]],
+) -> list[Declared]:
+    declared = []
+    for index, model in models:
+        raw = items[index]
+        components: tuple[str, ...] = ()
+        if isinstance(model, Bom):
+            components = tuple(c.get("sku", "") for c in raw["billOfMaterialDetails"])
+        _check_extras(source, (section, index), model)
+        declared.append(Declared(model, source, (section, index), components))
+    return declared
+
+
+def _check_extras(source: SourceFile, loc: tuple[str | int, ...], model: Product | Bom) -> None:
+    from reconcile.desired.source import check_plain_values
+
+    if not isinstance(model, Product):
+        return
+    if model.details.model_extra:
+        check_plain_values(source, (*loc, "details"), model.details.model_extra)
+    for i, option in enumerate(model.options or ()):
+        if option.model_extra:
+            check_plain_values(source, (*loc, "options", i), option.model_extra)
+
+
+def _catalog_client(directory: Path, settings: Settings, declared: list[Declared]) -> str | None:
+    """The one client of the catalog: reconcile.yaml's, else the first its resources name."""
+    if settings.client_id is not None:
+        return settings.client_id
+    return declared[0].model.clientId if declared else None
+
+
+def _resource_set(declared: list[Declared]) -> ResourceSet:
+    resources = ResourceSet()
+    for d in declared:
+        if isinstance(d.model, Product):
+            resources.products.setdefault(d.model.key, d.model)
+        else:
+            resources.boms.setdefault(d.model.key, d.model)
+    return resources

@@ -1,0 +1,161 @@
+"""Rules that span resources and files: duplicates, kit references, cycles, one client."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reconcile.errors import Problem
+from reconcile.models import Bom, Product
+
+if TYPE_CHECKING:
+    from reconcile.desired.source import Loc, SourceFile
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A valid resource and where it was declared (``loc`` of its mapping in ``source``)."""
+
+    model: Product | Bom
+    source: SourceFile
+    loc: Loc
+    #: Component SKUs of a BOM in the order written (the model sorts them by SKU).
+    components: tuple[str, ...] = ()
+
+    def where(self, *field: str | int) -> str:
+        line, col = self.source.position((*self.loc, *field))
+        return f"{self.source.display}:{line}:{col}"
+
+    def problem(
+        self, field: tuple[str | int, ...], message: str, severity: str = "error"
+    ) -> Problem:
+        line, col = self.source.position((*self.loc, *field))
+        return Problem(self.source.display, line, col, message, severity)
+
+
+def check_references(
+    declared: list[Declared], client_id: str, *, from_settings: bool
+) -> list[Problem]:
+    products = [d for d in declared if isinstance(d.model, Product)]
+    boms = [d for d in declared if isinstance(d.model, Bom)]
+    by_sku = {}
+    for d in reversed(products):
+        by_sku[d.model.sku] = d
+    problems = list(_check_clients(declared, client_id, from_settings=from_settings))
+    problems += _duplicates(products, lambda m: m.sku, "product SKU")
+    problems += _duplicates(boms, _bom_identity, "BOM")
+    for bom in boms:
+        problems += _check_kit(bom, by_sku)
+        problems += _check_components(bom, by_sku)
+    problems += _check_cycles(boms)
+    return problems
+
+
+def _bom_identity(model: Product | Bom) -> str:
+    assert isinstance(model, Bom)
+    return f"{model.sku!r} at node {model.node!r}" if model.node else f"{model.sku!r} (no node)"
+
+
+def _check_clients(
+    declared: list[Declared], client_id: str, *, from_settings: bool
+) -> Iterator[Problem]:
+    source = "client_id of reconcile.yaml" if from_settings else "the catalog's first resource"
+    for d in declared:
+        if d.model.clientId != client_id:
+            yield d.problem(
+                ("clientId",),
+                f"clientId {d.model.clientId!r} differs from {client_id!r} ({source}); "
+                "a catalog describes exactly one client",
+            )
+
+
+def _duplicates(entries: list[Declared], identity: object, what: str) -> Iterator[Problem]:
+    groups: dict[str, list[Declared]] = defaultdict(list)
+    for d in entries:
+        groups[identity(d.model)].append(d)  # type: ignore[operator]
+    for name, group in groups.items():
+        if len(group) < 2:
+            continue
+        places = [d.where("sku") for d in group]
+        for i, d in enumerate(group):
+            others = ", ".join(p for j, p in enumerate(places) if j != i)
+            label = f"{what} {name!r}" if what == "product SKU" else f"{what} for kit {name}"
+            yield d.problem(("sku",), f"duplicate {label}: also declared at {others}")
+
+
+def _check_kit(bom: Declared, by_sku: dict[str, Declared]) -> Iterator[Problem]:
+    sku = bom.model.sku
+    kit = by_sku.get(sku)
+    if kit is None:
+        yield bom.problem(
+            ("sku",),
+            f"kit {sku!r} is not declared in this catalog; it must already exist in PB as a KIT",
+            "warning",
+        )
+    elif isinstance(kit.model, Product) and kit.model.productType != "KIT":
+        yield bom.problem(
+            ("sku",),
+            f"{sku!r} is declared as productType {kit.model.productType} at "
+            f"{kit.where('productType')}; a BOM's sku must be a KIT product",
+        )
+
+
+def _check_components(bom: Declared, by_sku: dict[str, Declared]) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for index, sku in enumerate(bom.components):
+        here = ("billOfMaterialDetails", index, "sku")
+        if sku == bom.model.sku:
+            yield bom.problem(here, f"kit {sku!r} lists itself as a component")
+        elif sku in seen:
+            yield bom.problem(
+                here,
+                f"component {sku!r} is listed twice (first as entry {seen[sku] + 1}); "
+                "merge the quantities into one entry",
+            )
+        elif sku not in by_sku:
+            yield bom.problem(
+                here,
+                f"component {sku!r} is not declared in this catalog; it must already exist in PB",
+                "warning",
+            )
+        seen.setdefault(sku, index)
+
+
+def _check_cycles(boms: list[Declared]) -> Iterator[Problem]:
+    """A kit may contain kits, but never itself through them."""
+    edges: dict[str, list[tuple[str, Declared, int]]] = defaultdict(list)
+    for bom in boms:
+        for index, sku in enumerate(bom.components):
+            if sku != bom.model.sku:
+                edges[bom.model.sku].append((sku, bom, index))
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for start in sorted(edges):
+        yield from _walk(start, edges, state)
+
+
+def _walk(
+    start: str, edges: dict[str, list[tuple[str, Declared, int]]], state: dict[str, int]
+) -> Iterator[Problem]:
+    if state.get(start):
+        return
+    path = [start]
+    state[start] = 1
+    stack = [iter(edges.get(start, ()))]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            state[path.pop()] = 2
+            stack.pop()
+            continue
+        sku, bom, index = step
+        if state.get(sku) == 1:
+            cycle = " → ".join([*path[path.index(sku) :], sku])
+            yield bom.problem(
+                ("billOfMaterialDetails", index, "sku"), f"kits contain each other: {cycle}"
+            )
+        elif not state.get(sku):
+            state[sku] = 1
+            path.append(sku)
+            stack.append(iter(edges.get(sku, ())))
