@@ -6,13 +6,23 @@ usage errors to 64 (EX_USAGE) because 2 means "changes present" here.
 
 from __future__ import annotations
 
+import os
+import pathlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from reconcile import __version__
-from reconcile.errors import EXIT_ERROR, EXIT_USAGE, ReconcileError
+from reconcile.errors import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    CatalogError,
+    Problem,
+    ReconcileError,
+)
 
 CONTEXT_SETTINGS: dict[str, Any] = {
     "help_option_names": ["-h", "--help"],
@@ -33,6 +43,76 @@ def fail(error: ReconcileError) -> int:
 
 
 # ---- commands are registered below, one section per command ----
+
+
+# ---- validate (catalog language: reconcile.desired) ----
+
+PROBLEM_FORMATS = ("text", "github")
+
+
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotation(problem: Problem) -> str:
+    """A GitHub Actions workflow command that annotates the file at the problem's line."""
+    kind = "warning" if problem.severity == "warning" else "error"
+    props = [f"file={_github_escape(problem.path, prop=True)}"]
+    if problem.line:
+        props += [f"line={problem.line}", f"col={problem.col}"]
+    props.append("title=reconcile validate")
+    return f"::{kind} {','.join(props)}::{_github_escape(problem.message)}"
+
+
+def report_problems(problems: Sequence[Problem], output_format: str | None = None) -> None:
+    """Print catalog problems, one `path:line:col: message` a line (plus annotations in CI)."""
+    if output_format is None:
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    for problem in problems:
+        click.echo(str(problem))
+    if output_format == "github":
+        for problem in problems:
+            click.echo(github_annotation(problem))
+
+
+def _problem_summary(problems: Sequence[Problem]) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(PROBLEM_FORMATS),
+    default=None,
+    help="text, or github for workflow annotations as well (default when GITHUB_ACTIONS=true)",
+)
+def validate(directory: pathlib.Path, output_format: str | None) -> int:
+    """Check the catalog in DIRECTORY offline; report every problem at file:line:col.
+
+    Exits 0 when the catalog is valid (warnings are printed), 3 when it is not.
+    """
+    from reconcile.desired import load_catalog
+
+    try:
+        catalog = load_catalog(directory)
+    except CatalogError as e:
+        report_problems(e.problems, output_format)
+        click.echo(f"invalid catalog: {_problem_summary(e.problems)}", err=True)
+        return e.exit_code
+    report_problems(catalog.problems, output_format)
+    resources = catalog.resources
+    click.echo(
+        f"valid catalog: {len(resources.products)} products, {len(resources.boms)} BOMs "
+        f"in {len(catalog.files)} files for client {catalog.client_id} "
+        f"({_problem_summary(catalog.problems)})",
+        err=True,
+    )
+    return EXIT_OK
 
 
 # ---- completion (shell completion scripts through click) ----
