@@ -1,0 +1,76 @@
+"""Transport security: which URLs may be used, and TLS 1.2 or newer for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconcile.errors import InsecureTransport
+
+MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: traffic that never leaves the machine."""
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """The base URL without a trailing slash; refuse anything that could leak secrets.
+
+    HTTPS anywhere, plain HTTP only to a loopback address (the served sandbox).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    hint = "set `base_url` in reconcile.yaml to an https:// URL such as https://shipping-api.pitneybowes.com"
+    if parts.scheme not in ("https", "http") or not host:
+        raise InsecureTransport(f"base_url {url!r} is not an http(s) URL; {hint}")
+    if parts.username or parts.password:
+        raise InsecureTransport(
+            "base_url must not carry credentials; they come from environment variables"
+        )
+    if parts.query or parts.fragment:
+        raise InsecureTransport(f"base_url {url!r} must not have a query or fragment; {hint}")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise InsecureTransport(
+            f"refusing plain http to {host}: credentials and tokens would cross the network "
+            f"unencrypted. Plain http is allowed only for loopback addresses; {hint}"
+        )
+    return url.rstrip("/")
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificate-verifying context (httpx's trust store) that refuses TLS below 1.2."""
+    context = httpx.create_ssl_context()
+    context.minimum_version = MINIMUM_TLS
+    return context
+
+
+async def negotiated_tls_version(url: str, timeout: float) -> str:
+    """Open a TLS connection to the URL's host and return the version agreed (e.g. TLSv1.3).
+
+    Raises ``ssl.SSLError`` / ``OSError`` / ``TimeoutError`` when no TLS ≥ 1.2 session
+    can be made.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or 443
+    connecting = asyncio.open_connection(host, port, ssl=tls_context(), server_hostname=host)
+    _, writer = await asyncio.wait_for(connecting, timeout)
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        return str(ssl_object.version()) if ssl_object else "none"
+    finally:
+        writer.close()
+        await writer.wait_closed()
