@@ -6,23 +6,51 @@ usage errors to 64 (EX_USAGE) because 2 means "changes present" here.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import os
 import pathlib
 import sys
-from collections.abc import Sequence
-from typing import Any
+import tempfile
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
 
 from reconcile import __version__
 from reconcile.errors import (
+    EXIT_APPLY_FAILED,
+    EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
     EXIT_USAGE,
     CatalogError,
     Problem,
     ReconcileError,
+    UsageError,
 )
+
+if TYPE_CHECKING:
+    from reconcile.plan.plan import Plan
+    from reconcile.remote.apply import ApplyReport
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS: dict[str, Any] = {
     "help_option_names": ["-h", "--help"],
@@ -30,10 +58,37 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 }
 
 
+@dataclass
+class Output:
+    """Where commands print: plans and reports on stdout, progress and diagnostics on
+    stderr. Colour follows --no-color, NO_COLOR and whether the stream is a terminal."""
+
+    color: bool = True
+    quiet: bool = False
+
+    @cached_property
+    def out(self) -> Console:
+        return Console(highlight=False, no_color=not self.color, soft_wrap=True)
+
+    @cached_property
+    def err(self) -> Console:
+        return Console(stderr=True, highlight=False, no_color=not self.color)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="reconcile")
-def cli() -> None:
+@click.option("--no-color", is_flag=True, help="no colours (also: the NO_COLOR variable)")
+@click.option("-v", "--verbose", count=True, help="log what happens on stderr (-vv: debug)")
+@click.option("-q", "--quiet", is_flag=True, help="no progress or notes on stderr")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool, verbose: int, quiet: bool) -> None:
     """Catalog-as-code for the Pitney Bowes Fulfillment APIs."""
+    color = not no_color and not os.environ.get("NO_COLOR")
+    ctx.obj = Output(color=color, quiet=quiet)
+    if verbose:
+        level = logging.DEBUG if verbose > 1 else logging.INFO
+        handler = RichHandler(console=ctx.obj.err, show_path=False)
+        logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
 
 
 def fail(error: ReconcileError) -> int:
@@ -145,6 +200,374 @@ def completion(shell: str) -> int:
     completer = completer_class(cli, {}, "reconcile", COMPLETE_VAR)
     click.echo(completer.source())
     return 0
+
+
+# ---- plan, apply, show (the engine: reconcile.engine) ----
+
+PLAN_FORMATS = ("text", "markdown", "json")
+EXIT_INTERRUPTED = 130
+
+
+class RichProgress:
+    """The engine's ``Progress`` as rich bars on stderr: only on a terminal, never with -q."""
+
+    def __init__(self, console: Console, *, bars: bool, notes: bool) -> None:
+        self.console = console
+        self.notes = notes
+        self.bars = Progress(
+            TextColumn("{task.description:>16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not bars,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> RichProgress:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.stop()
+
+    def update(self, task: str, *, advance: int = 0, total: int | None = None) -> None:
+        if task not in self.tasks:
+            self.tasks[task] = self.bars.add_task(task, total=total)
+        self.bars.update(self.tasks[task], advance=advance, total=total)
+
+    def done(self, task: str) -> None:
+        if task in self.tasks:
+            self.bars.update(self.tasks[task], visible=False)
+
+    def note(self, message: str) -> None:
+        if self.notes:
+            self.console.print(Text(message, style="dim"))
+
+
+def _run(output: Output, work: Callable[[RichProgress], Coroutine[Any, Any, T]]) -> T:
+    """Run one engine coroutine with progress on stderr."""
+    with RichProgress(
+        output.err, bars=output.err.is_terminal and not output.quiet, notes=not output.quiet
+    ) as progress:
+        return asyncio.run(work(progress))
+
+
+def _dir_argument() -> Callable[[F], F]:
+    return click.argument(
+        "directory", default=".", type=click.Path(file_okay=False, path_type=pathlib.Path)
+    )
+
+
+def _env_option() -> Callable[[F], F]:
+    return click.option(
+        "--env",
+        "env",
+        metavar="NAME",
+        help="environment from reconcile.yaml (default: its default)",
+    )
+
+
+def _selection_options(command: F) -> F:
+    command = click.option(
+        "--exclude",
+        "excludes",
+        multiple=True,
+        metavar="GLOB",
+        help="leave out resources whose address or SKU matches (repeatable)",
+    )(command)
+    command = click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="GLOB",
+        help="plan only resources whose address or SKU matches, e.g. 'KIT-*' (repeatable)",
+    )(command)
+    return click.option(
+        "--prune/--no-prune",
+        default=None,
+        help="deactivate remote resources the catalog does not declare (default: reconcile.yaml)",
+    )(command)
+
+
+def _write_atomically(path: pathlib.Path, text: str) -> None:
+    """Write via a temporary file and a rename: a reader never sees half a plan."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        pathlib.Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _print_plan(output: Output, plan: Plan, fmt: str, violations: Sequence[str] = ()) -> None:
+    from reconcile.plan.render import render_markdown, render_text
+
+    if fmt == "json":
+        click.echo(plan.to_json(), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(plan, violations=violations))
+    else:
+        output.out.print(render_text(plan, color=output.color, violations=violations))
+
+
+def _print_warnings(output: Output, problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        output.err.print(Text(str(problem), style="yellow"))
+
+
+@cli.command("plan")
+@_dir_argument()
+@_env_option()
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    metavar="FILE",
+    help="also save the plan as JSON, for `apply --plan FILE` and `show FILE`",
+)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="exit 2 when there are changes (0: none)")
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    metavar="FILE",
+    help="write a small JSON summary (counts, safety) for CI",
+)
+@_selection_options
+@click.pass_obj
+def plan_command(
+    output: Output,
+    *,
+    directory: pathlib.Path,
+    env: str | None,
+    out_file: pathlib.Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    summary_json: pathlib.Path | None,
+    prune: bool | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+) -> int:
+    """Show what apply would change in PB to match the catalog in DIRECTORY.
+
+    Exits 0 (2 with --detailed-exitcode when there are changes), 3 for an invalid
+    catalog, 4 when PB cannot be read.
+    """
+    from reconcile import engine
+    from reconcile.plan.render import render_summary_json
+
+    try:
+        result = _run(
+            output,
+            lambda progress: engine.make_plan(
+                directory,
+                env=env,
+                prune=prune,
+                targets=targets,
+                excludes=excludes,
+                progress=progress,
+            ),
+        )
+    except ReconcileError as e:
+        return fail(e)
+    plan, safety = result.plan, result.settings.safety
+    _print_warnings(output, result.catalog_warnings)
+    if out_file is not None:
+        _write_atomically(out_file, plan.to_json())
+        output.err.print(
+            f"Saved the plan to {out_file}; apply it with `reconcile apply "
+            f"{directory} --plan {out_file}`.",
+            highlight=False,
+        )
+    if summary_json is not None:
+        _write_atomically(summary_json, json.dumps(render_summary_json(plan, safety), indent=2))
+    _print_plan(output, plan, fmt, plan.safety_report(safety))
+    return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+@cli.command("apply")
+@_dir_argument()
+@_env_option()
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    metavar="FILE",
+    help="apply exactly this saved plan (from `plan --out`), if PB still matches it",
+)
+@click.option("--auto-approve", is_flag=True, help="apply without asking for confirmation")
+@click.option("--force", is_flag=True, help="apply even if the plan breaks a safety threshold")
+@_selection_options
+@click.pass_obj
+def apply_command(
+    output: Output,
+    *,
+    directory: pathlib.Path,
+    env: str | None,
+    plan_file: pathlib.Path | None,
+    auto_approve: bool,
+    force: bool,
+    prune: bool | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+) -> int:
+    """Make PB match the catalog in DIRECTORY (or apply a saved plan with --plan).
+
+    Without --plan: plans, shows the plan, checks safety and asks for confirmation.
+    Exits 0 when done, 5 when some changes failed (run apply again to finish), 6 for an
+    unsafe plan, 7 for a stale saved plan.
+    """
+    report: ApplyReport | None
+    try:
+        if plan_file is not None:
+            if prune is not None or targets or excludes:
+                raise UsageError(
+                    "--prune, --target and --exclude shape a new plan; a saved plan is applied "
+                    "as reviewed. Pass them to `reconcile plan --out FILE` instead"
+                )
+            report = _apply_saved(output, directory, env, plan_file, force)
+        else:
+            report = _plan_and_apply(
+                output,
+                directory=directory,
+                env=env,
+                auto_approve=auto_approve,
+                force=force,
+                prune=prune,
+                targets=targets,
+                excludes=excludes,
+            )
+    except ReconcileError as e:
+        return fail(e)
+    if report is None:
+        return EXIT_OK
+    _print_report(output, report)
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.succeeded else EXIT_APPLY_FAILED
+
+
+def _apply_saved(
+    output: Output, directory: pathlib.Path, env: str | None, plan_file: pathlib.Path, force: bool
+) -> ApplyReport:
+    from reconcile import engine
+
+    plan = _read_plan(plan_file)
+    output.err.print(
+        f"Applying the saved plan {plan_file} ({len(plan.changes)} changes) to {plan.environment}…",
+        highlight=False,
+    )
+    return _run(
+        output,
+        lambda progress: engine.apply_saved_plan(
+            directory, plan, env=env, force=force, progress=progress
+        ),
+    )
+
+
+def _plan_and_apply(
+    output: Output,
+    *,
+    directory: pathlib.Path,
+    env: str | None,
+    auto_approve: bool,
+    force: bool,
+    prune: bool | None,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+) -> ApplyReport | None:
+    from reconcile import engine
+
+    env_name, environment = engine.environment_of(directory, env)
+    if environment.require_plan_file:
+        raise UsageError(
+            f"environment {env_name!r} applies only reviewed plans (require_plan_file: true). "
+            f"Run `reconcile plan {directory} --env {env_name} --out plan.json`, review it, "
+            f"then `reconcile apply {directory} --env {env_name} --plan plan.json`"
+        )
+    if not auto_approve and not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to ask for confirmation: stdin is not a terminal. "
+            "Pass --auto-approve to apply without asking, or save a plan and apply it with --plan"
+        )
+    result = _run(
+        output,
+        lambda progress: engine.make_plan(
+            directory, env=env, prune=prune, targets=targets, excludes=excludes, progress=progress
+        ),
+    )
+    plan = result.plan
+    _print_warnings(output, result.catalog_warnings)
+    _print_plan(output, plan, "text", plan.safety_report(result.settings.safety))
+    if not plan.has_changes:
+        return None
+    if not force:
+        plan.raise_if_unsafe(result.settings.safety)
+    if not auto_approve and not click.confirm("Apply these changes?", default=False):
+        output.err.print("Apply cancelled; nothing was changed.")
+        return None
+    return _run(output, lambda progress: engine.apply_planned(result, progress=progress))
+
+
+def _print_report(output: Output, report: ApplyReport) -> None:
+    counts = report.counts()
+    problems = [r for r in report.results if r.status != "done"]
+    if problems:
+        table = Table(title="Changes not applied", title_justify="left", show_lines=False)
+        for column in ("resource", "action", "result", "why", "transaction id"):
+            table.add_column(column, overflow="fold")
+        for r in problems:
+            style = "red" if r.status == "failed" else "yellow"
+            table.add_row(
+                r.address, r.action, Text(r.status, style=style), r.message, r.transaction_id
+            )
+        output.out.print(table)
+    words = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    if report.interrupted:
+        output.out.print(
+            Text(f"Apply interrupted: {words}. Run apply again to finish.", style="bold yellow")
+        )
+    elif problems:
+        output.out.print(
+            Text(
+                f"Apply partly failed: {words}. Fix the causes above and run "
+                "apply again; it picks up where this run stopped.",
+                style="bold red",
+            )
+        )
+    else:
+        output.out.print(Text(f"Apply complete: {words or 'nothing to do'}.", style="bold green"))
+
+
+def _read_plan(path: pathlib.Path) -> Plan:
+    from reconcile.plan.plan import Plan as PlanModel
+
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read the plan file {path}: {e.strerror}") from e
+    return PlanModel.from_json(data, source=str(path))
+
+
+@cli.command("show")
+@click.argument(
+    "plan_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=pathlib.Path)
+)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.pass_obj
+def show_command(output: Output, plan_file: pathlib.Path, fmt: str) -> int:
+    """Render a plan saved with `plan --out FILE` (text, markdown or JSON)."""
+    try:
+        plan = _read_plan(plan_file)
+    except ReconcileError as e:
+        return fail(e)
+    _print_plan(output, plan, fmt)
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> None:

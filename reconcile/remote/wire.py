@@ -156,6 +156,41 @@ def bulk_item(product: Product, operation: str) -> dict[str, Any]:
     return {**product_to_wire(product), BULK_OPERATION_FIELD: operation}
 
 
+#: DOC (bulk page, short version): the answer lists `{clientId, sku, status}` per item.
+BULK_ANSWER_ITEMS = "products"
+#: ASSUME: an item PB did not store comes back UNPUBLISHED (emulator per-item mode, §13.8).
+BULK_ITEM_NOT_STORED = "UNPUBLISHED"
+
+
+def bulk_item_problems(answer: Any) -> dict[str, str]:
+    """SKU → what PB said, for bulk answer items that look not stored.
+
+    Only a hint for the apply report: a re-read decides what actually landed.
+    """
+    items = answer.get(BULK_ANSWER_ITEMS) if isinstance(answer, Mapping) else None
+    problems: dict[str, str] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("sku"), str):
+            continue
+        if item.get("status") == BULK_ITEM_NOT_STORED or item.get("errors"):
+            said = _error_text(item.get("errors"))
+            problems[item["sku"]] = f"PB reported {item.get('status')}" + (
+                f": {said}" if said else ""
+            )
+    return problems
+
+
+def _error_text(errors: Any) -> str:
+    if not isinstance(errors, list):
+        return ""
+    texts = [
+        str(e.get("errorDescription") or e.get("message") or e.get("errorCode") or "")
+        for e in errors
+        if isinstance(e, Mapping)
+    ]
+    return "; ".join(t for t in texts if t)
+
+
 def bom_to_wire(bom: Bom) -> dict[str, Any]:
     """The full BOM object for POST/PUT (a PUT replaces everything, contract §7.4)."""
     return bom.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,176 @@
+"""The pipeline on one page: load → fetch → diff → plan → check → apply → verify.
+
+Loading the YAML and fetching PB's state overlap: settings are read first (they name
+the client and the environment), the catalog then loads in a worker thread while the
+searches run, and the two join before the diff. The engine never prints; it reports
+through a ``Progress`` and returns values the CLI renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconcile.desired import Catalog, load_catalog, load_settings
+from reconcile.errors import Problem, StalePlan
+from reconcile.models import ResourceSet
+from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
+from reconcile.remote.apply import ApplyReport, apply_changes, stale_reasons
+from reconcile.remote.client import PBClient
+from reconcile.remote.connect import ConnectionInfo, connect
+from reconcile.remote.fetch import fetch_current_state, fetch_inventory, reread
+from reconcile.remote.progress import NO_PROGRESS, Progress
+from reconcile.settings import Environment, Settings
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan and what it was made from: enough to apply it in the same run."""
+
+    plan: Plan
+    directory: Path
+    settings: Settings
+    connection: ConnectionInfo
+    catalog_warnings: Sequence[Problem]
+    requests: int
+
+
+def environment_of(directory: Path, env: str | None) -> tuple[str, Environment]:
+    """The environment ``--env`` (or the catalog's default) names, as reconcile.yaml says."""
+    return load_settings(directory).environment(env)
+
+
+async def make_plan(
+    directory: Path,
+    *,
+    env: str | None = None,
+    prune: bool | None = None,
+    targets: Sequence[str] = (),
+    excludes: Sequence[str] = (),
+    progress: Progress = NO_PROGRESS,
+    environ: Mapping[str, str] = os.environ,
+) -> PlanResult:
+    """Load the catalog and PB's state for it (concurrently) and decide every change."""
+    settings = load_settings(directory)
+    env_name, _ = settings.environment(env)
+    client, info = connect(settings, env_name, catalog_dir=directory, environ=environ)
+    async with client:
+        progress.note(f"Reading the catalog in {directory} and PB's state ({env_name})…")
+        loading = asyncio.create_task(asyncio.to_thread(load_catalog, directory, settings=settings))
+        client_id = settings.client_id or (await loading).client_id
+        current = await _fetch_while_loading(client, client_id, loading, progress)
+        catalog = await loading
+        if catalog.client_id != client_id:  # resources name another client than settings
+            client_id = catalog.client_id
+            current = await fetch_current_state(
+                client, client_id, desired_skus=_product_skus(catalog), progress=progress
+            )
+        plan = build_plan(
+            catalog.resources,
+            current,
+            environment=env_name,
+            client_id=client_id,
+            prune=settings.prune if prune is None else prune,
+            sandbox_file=info.sandbox_file,
+            targets=targets,
+            excludes=excludes,
+        )
+        if plan.deactivated_product_skus():
+            stock = await fetch_inventory(client, client_id, plan.deactivated_product_skus())
+            plan = add_inventory_warnings(plan, stock)
+        return PlanResult(
+            plan, directory, settings, info, list(catalog.problems), client.request_count
+        )
+
+
+async def _fetch_while_loading(
+    client: PBClient, client_id: str, loading: asyncio.Task[Catalog], progress: Progress
+) -> ResourceSet:
+    """Fetch PB's state; a broken catalog is reported before any remote failure."""
+    try:
+        return await fetch_current_state(
+            client, client_id, desired_skus=_skus_when_loaded(loading), progress=progress
+        )
+    except BaseException:
+        await asyncio.wait([loading])
+        loading.result()  # raises the CatalogError, if any: it is the error to fix first
+        raise
+
+
+async def _skus_when_loaded(loading: asyncio.Task[Catalog]) -> Collection[str]:
+    return _product_skus(await loading)
+
+
+def _product_skus(catalog: Catalog) -> Collection[str]:
+    return {key.sku for key in catalog.resources.products}
+
+
+async def apply_planned(
+    result: PlanResult,
+    *,
+    progress: Progress = NO_PROGRESS,
+    environ: Mapping[str, str] = os.environ,
+) -> ApplyReport:
+    """Apply a plan made (and approved) in this run."""
+    plan, settings = result.plan, result.settings
+    client, _ = connect(settings, plan.environment, catalog_dir=result.directory, environ=environ)
+    async with client:
+        return await apply_changes(
+            client, plan.changes, bulk_size=settings.limits.bulk_size, progress=progress
+        )
+
+
+async def apply_saved_plan(
+    directory: Path,
+    plan: Plan,
+    *,
+    env: str | None = None,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
+    environ: Mapping[str, str] = os.environ,
+) -> ApplyReport:
+    """Apply exactly a reviewed plan, refusing it whole if PB changed under it (exit 7)."""
+    settings = load_settings(directory)
+    env_name, _ = settings.environment(env)
+    client, info = connect(settings, env_name, catalog_dir=directory, environ=environ)
+    client_id = settings.client_id or load_catalog(directory, settings=settings).client_id
+    async with client:
+        _check_plan_target(plan, env_name, client_id, info)
+        if not force:
+            plan.raise_if_unsafe(settings.safety)
+        progress.note(f"Checking the {len(plan.changes)} planned resources in PB…")
+        current = await reread(client, client_id, plan.changes)
+        stale = stale_reasons(plan.changes, current)
+        if stale:
+            raise StalePlan(
+                "the saved plan is stale; nothing was applied. Changed in PB since it was made:"
+                + "".join(f"\n  - {line}" for line in stale)
+                + "\nMake a new plan (`reconcile plan --out FILE`) and review it again."
+            )
+        return await apply_changes(
+            client, plan.changes, bulk_size=settings.limits.bulk_size, progress=progress
+        )
+
+
+def _check_plan_target(plan: Plan, env_name: str, client_id: str, info: ConnectionInfo) -> None:
+    """A plan made for one environment, client or sandbox file never applies to another."""
+    made_for = (plan.environment, plan.client_id, _resolved(plan.sandbox_file))
+    here = (env_name, client_id, _resolved(info.sandbox_file))
+    if made_for != here:
+        raise StalePlan(
+            f"the saved plan was made for environment {plan.environment!r}, client "
+            f"{plan.client_id!r}{_file(plan.sandbox_file)}, but this apply targets "
+            f"environment {env_name!r}, client {client_id!r}{_file(info.sandbox_file)}; "
+            f"apply it with --env {plan.environment} from its catalog, or make a new plan"
+        )
+
+
+def _resolved(sandbox_file: str | None) -> Path | None:
+    return None if sandbox_file is None else Path(sandbox_file).resolve()
+
+
+def _file(sandbox_file: str | None) -> str:
+    return f" (sandbox file {sandbox_file})" if sandbox_file else ""

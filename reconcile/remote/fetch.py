@@ -1,0 +1,227 @@
+"""Current state: what PB holds for one client, read into the same models as the catalog.
+
+Products come from a paged search carrying an explicit wide creation-date window, then a
+GET for each desired SKU that the search did not return: PB hides products created more
+than six months ago from a plain search (contract §6.5), and a search that ignored our
+window must never turn an existing product into a planned create. BOMs come from a paged
+search that includes inactive ones, so a desired BOM that was deactivated is found and
+reactivated by an update instead of being created a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from reconcile.errors import RemoteStateError
+from reconcile.models import Bom, BomKey, Product, RemoteMeta, ResourceSet
+from reconcile.remote import wire
+from reconcile.remote.progress import NO_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from reconcile.plan.change import Change
+    from reconcile.remote.client import PBClient
+
+#: How many SKUs one filtered search names; a page of results holds at most as many.
+SEARCH_BATCH = 100
+
+SkuSource = Collection[str] | Awaitable[Collection[str]]
+
+
+async def fetch_current_state(
+    client: PBClient,
+    client_id: str,
+    *,
+    desired_skus: SkuSource,
+    progress: Progress = NO_PROGRESS,
+) -> ResourceSet:
+    """Everything PB holds for ``client_id``, plus any desired product a search hid.
+
+    ``desired_skus`` may be an awaitable (the catalog still loading in a thread): both
+    searches run while it resolves, and only the fallback GETs wait for it.
+    """
+    async with asyncio.TaskGroup() as group:
+        products = group.create_task(_all_products(client, client_id, desired_skus, progress))
+        boms = group.create_task(_search_boms(client, client_id, progress=progress))
+    current = ResourceSet()
+    for obj in products.result().values():
+        current.add_product(*wire.product_from_wire(obj))
+    for bom, meta in unique_boms(wire.bom_from_wire(obj) for obj in boms.result()):
+        current.add_bom(bom, meta)
+    return current
+
+
+async def _all_products(
+    client: PBClient, client_id: str, desired_skus: SkuSource, progress: Progress
+) -> dict[str, dict[str, Any]]:
+    found = await _search_products(client, client_id, progress=progress)
+    wanted = desired_skus if isinstance(desired_skus, Collection) else await desired_skus
+    missing = sorted(set(wanted) - found.keys())
+    found.update(await _get_products(client, client_id, missing, progress))
+    return found
+
+
+async def _search_products(
+    client: PBClient,
+    client_id: str,
+    *,
+    skus: Sequence[str] | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> dict[str, dict[str, Any]]:
+    fields = wire.product_window_search_fields()
+    if skus is not None:
+        fields.append({"name": wire.PRODUCT_SKU_SEARCH_FIELD, "values": list(skus)})
+    items = client.search_products(client_id, search_fields=fields)
+    wanted = None if skus is None else set(skus)
+    found: dict[str, dict[str, Any]] = {}
+    async for obj in _counted(items, "products", progress):
+        sku = obj.get("sku")
+        # A server that ignores the SKU filter still gives a correct (larger) answer.
+        mine = isinstance(sku, str) and obj.get("clientId", client_id) == client_id
+        if mine and (wanted is None or sku in wanted):
+            found[str(sku)] = obj
+    return found
+
+
+async def _get_products(
+    client: PBClient, client_id: str, skus: Sequence[str], progress: Progress
+) -> dict[str, dict[str, Any]]:
+    """GET each SKU concurrently (the client bounds requests in flight); absent ones skipped."""
+    if not skus:
+        return {}
+    progress.update("product lookups", total=len(skus))
+
+    async def get(sku: str) -> dict[str, Any] | None:
+        obj = await client.get_product(client_id, sku)
+        progress.update("product lookups", advance=1)
+        return obj
+
+    results = await asyncio.gather(*(get(sku) for sku in skus))
+    progress.done("product lookups")
+    return {sku: obj for sku, obj in zip(skus, results, strict=True) if obj is not None}
+
+
+async def _search_boms(
+    client: PBClient,
+    client_id: str,
+    *,
+    kit_skus: Sequence[str] | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> list[dict[str, Any]]:
+    fields = None
+    if kit_skus is not None:
+        fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": list(kit_skus)}]
+    items = client.search_boms(client_id, search_fields=fields, include_inactive=True)
+    wanted = None if kit_skus is None else set(kit_skus)
+    return [
+        obj
+        async for obj in _counted(items, "boms", progress)
+        if obj.get("clientId", client_id) == client_id
+        and (wanted is None or obj.get("sku") in wanted)
+    ]
+
+
+async def _counted(
+    items: AsyncIterator[dict[str, Any]], task: str, progress: Progress, every: int = 100
+) -> AsyncIterator[dict[str, Any]]:
+    """Pass items through, advancing ``task`` every ``every`` items (cheap on big reads)."""
+    pending = 0
+    async for obj in items:
+        pending += 1
+        if pending == every:
+            progress.update(task, advance=pending)
+            pending = 0
+        yield obj
+    progress.update(task, advance=pending)
+    progress.done(task)
+
+
+def unique_boms(pairs: Iterable[tuple[Bom, RemoteMeta]]) -> list[tuple[Bom, RemoteMeta]]:
+    """One BOM per (sku, node) key; several remote BOMs for one key are an error.
+
+    Inactive BOMs beside exactly one active BOM of the same key are history (a BOM
+    replaced by another system) and are left out. Any other duplicate is ambiguous: the
+    error names every BOM id so a person can deactivate or fix the extra ones.
+    """
+    by_key: dict[BomKey, list[tuple[Bom, RemoteMeta]]] = defaultdict(list)
+    for bom, meta in pairs:
+        by_key[bom.key].append((bom, meta))
+    return [_one_bom(key, found) for key, found in by_key.items()]
+
+
+def _one_bom(key: BomKey, found: list[tuple[Bom, RemoteMeta]]) -> tuple[Bom, RemoteMeta]:
+    if len(found) == 1:
+        return found[0]
+    active = [pair for pair in found if pair[0].active]
+    if len(active) == 1:
+        return active[0]
+    ids = ", ".join(sorted(str(meta.bom_id) for _, meta in found))
+    raise RemoteStateError(
+        f"PB holds {len(found)} BOMs for one key (kit {key.sku!r}, node {key.node or '(none)'!r}):"
+        f" billOfMaterialId {ids}; reconcile cannot tell which one the catalog means. "
+        "Deactivate all but one of them (or give them different nodes) and plan again",
+        operation="read",
+        resource=key.address,
+    )
+
+
+# ---- targeted reads: verification after writes, stale checks of saved plans -------------
+
+
+async def read_products(
+    client: PBClient, client_id: str, skus: Collection[str]
+) -> dict[str, tuple[Product, RemoteMeta]]:
+    """The current state of exactly these products (absent ones are left out)."""
+    wanted = sorted(set(skus))
+    batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
+    found: dict[str, dict[str, Any]] = {}
+    for part in await asyncio.gather(
+        *(_search_products(client, client_id, skus=b) for b in batches)
+    ):
+        found.update(part)
+    missing = [s for s in wanted if s not in found]
+    found.update(await _get_products(client, client_id, missing, NO_PROGRESS))
+    return {sku: wire.product_from_wire(obj) for sku, obj in found.items()}
+
+
+async def read_boms(
+    client: PBClient, client_id: str, kit_skus: Collection[str]
+) -> list[tuple[Bom, RemoteMeta]]:
+    """Every BOM (active or not) of these kits, duplicates included."""
+    wanted = sorted(set(kit_skus))
+    batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
+    parts = await asyncio.gather(*(_search_boms(client, client_id, kit_skus=b) for b in batches))
+    return [wire.bom_from_wire(obj) for part in parts for obj in part]
+
+
+async def reread(client: PBClient, client_id: str, changes: Sequence[Change]) -> ResourceSet:
+    """The current state of the resources a saved plan changes, for its stale check."""
+    product_skus = [c.key["sku"] for c in changes if c.kind == "product"]
+    kit_skus = [c.key["sku"] for c in changes if c.kind == "bom"]
+    products, boms = await asyncio.gather(
+        read_products(client, client_id, product_skus), read_boms(client, client_id, kit_skus)
+    )
+    current = ResourceSet()
+    for product, meta in products.values():
+        current.add_product(product, meta)
+    for bom, meta in unique_boms(boms):
+        current.add_bom(bom, meta)
+    return current
+
+
+async def fetch_inventory(
+    client: PBClient, client_id: str, skus: Collection[str]
+) -> dict[str, int]:
+    """On-hand quantity per SKU (summed over nodes) for these SKUs; absent means none."""
+    wanted = sorted(set(skus))
+    on_hand: dict[str, int] = defaultdict(int)
+    for start in range(0, len(wanted), SEARCH_BATCH):
+        batch = wanted[start : start + SEARCH_BATCH]
+        fields = [{"name": wire.INVENTORY_SKU_SEARCH_FIELD, "values": batch}]
+        async for record in client.inventory_snapshot(client_id, search_fields=fields):
+            parsed = wire.inventory_on_hand(record)
+            if parsed is not None and parsed[0] in batch:
+                on_hand[parsed[0]] += parsed[1]
+    return dict(on_hand)
