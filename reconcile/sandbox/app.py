@@ -1,0 +1,226 @@
+"""The ASGI application: routes, and the pipeline every PB request goes through.
+
+Pipeline of a PB route: latency → scripted or random fault → method check (405) →
+bearer token (401) → ``X-PB-TransactionId`` (400) → handler → after-commit fault →
+request log. Handlers raise ``ApiError``; the pipeline renders the unified error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from reconcile.sandbox import config as c
+from reconcile.sandbox.apierror import ApiError, ErrorItem
+from reconcile.sandbox.config import SandboxConfig
+from reconcile.sandbox.dates import next_stamp
+from reconcile.sandbox.faults import Faults, fault_error
+from reconcile.sandbox.store import Store
+from reconcile.sandbox.tokens import TokenBook
+from reconcile.sandbox.traffic import Traffic
+
+Handler = Callable[["Sandbox", Request], Awaitable[Response]]
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+UNMATCHED_ROUTE = "(unmatched)"
+_TRANSACTION_ID = re.compile(c.TRANSACTION_ID_PATTERN)
+_RAW_SEND = "reconcile.sandbox.send"
+
+
+class DropConnection(Exception):
+    """Raised in-process where a served emulator would close the connection unanswered."""
+
+
+class Sandbox:
+    """The mutable state of one emulator: store, live config, tokens, faults, traffic."""
+
+    def __init__(self, store: Store, config: SandboxConfig) -> None:
+        self.store = store
+        self.config = config
+        self.startup_config = config.copy()
+        self.tokens = TokenBook()
+        self.traffic = Traffic()
+        self.faults = Faults(config.seed)
+        self._used_transaction_ids: set[str] = set()
+
+    def reset(self) -> None:
+        """Wipe data, traffic, faults and tokens; restore the startup config."""
+        self.store.wipe()
+        self.traffic.clear()
+        self.faults.clear()
+        self.tokens.expire_all()
+        self._used_transaction_ids.clear()
+        self.config.restore(self.startup_config)
+        self.faults.reseed(self.config.seed)
+
+    def stamp(self, previous: float | None, resolution: float) -> float:
+        """A pbCreateDate/pbUpdateDate instant at the output resolution (see config)."""
+        return next_stamp(time.time(), previous, resolution, self.config.monotonic_update_dates)
+
+    def authenticate(self, request: Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not self.tokens.is_valid(token.strip()):
+            reason = "missing" if not token else "invalid or expired"
+            description = f"Authentication error: the bearer access token is {reason}."
+            item = ErrorItem(self.config.auth_error_code, description, ("Authorization",))
+            raise ApiError(401, [item])
+
+    def check_transaction_id(self, transaction_id: str | None) -> None:
+        if transaction_id is None or not _TRANSACTION_ID.match(transaction_id):
+            shown = "missing" if transaction_id is None else f"{transaction_id[:40]!r}"
+            raise ApiError.of(
+                "transaction_id.invalid",
+                f"X-PB-TransactionId must be 1-25 of A-Z a-z 0-9 _ - (got {shown}).",
+                "X-PB-TransactionId",
+            )
+        if self.config.strict_transaction_ids:
+            if transaction_id in self._used_transaction_ids:
+                raise ApiError.of("transaction_id.reused", None, "X-PB-TransactionId")
+            self._used_transaction_ids.add(transaction_id)
+
+    async def delay(self) -> None:
+        cfg = self.config
+        millis = cfg.latency_ms + (
+            self.faults.rng.uniform(0, cfg.jitter_ms) if cfg.jitter_ms else 0
+        )
+        if millis > 0:
+            await asyncio.sleep(millis / 1000)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route template and the handler of each method it supports."""
+
+    template: str
+    handlers: dict[str, Handler]
+    pb: bool = True  # a Fulfillment route: latency, random faults, token and transaction id
+    admin: bool = False  # a test-control route: no faults, not logged
+
+    async def serve(self, sandbox: Sandbox, request: Request) -> Response:
+        method, path = request.method, request.url.path
+        if self.admin:
+            return await self._handle(sandbox, request, method)
+        transaction_id = request.headers.get(c.TRANSACTION_ID_HEADER)
+        if self.pb:
+            await sandbox.delay()
+        response = await self._answer(sandbox, request, method, path)
+        sandbox.traffic.record(method, self.template, path, response.status_code, transaction_id)
+        return response
+
+    async def _answer(self, sandbox: Sandbox, request: Request, method: str, path: str) -> Response:
+        cfg = sandbox.config
+        scripted = sandbox.faults.take(method, path)
+        if scripted is not None and not scripted.after_commit:
+            return fault_response(scripted.action, scripted.retry_after, cfg)
+        if scripted is None and self.pb:
+            kind = sandbox.faults.roll(cfg.fault_rate, cfg.fault_kinds)
+            if kind is not None:
+                return fault_response(kind, None, cfg)
+        response = await self._handle(sandbox, request, method)
+        if scripted is not None:
+            return fault_response(scripted.action, scripted.retry_after, cfg)
+        return response
+
+    async def _handle(self, sandbox: Sandbox, request: Request, method: str) -> Response:
+        try:
+            handler = self.handlers.get(method)
+            if handler is None:
+                allowed = ", ".join(self.handlers)
+                raise ApiError.of(
+                    "method.not_allowed",
+                    f"{method} is not allowed on {self.template}; allowed: {allowed or 'none'}.",
+                )
+            if self.pb:
+                sandbox.authenticate(request)
+                sandbox.check_transaction_id(request.headers.get(c.TRANSACTION_ID_HEADER))
+            return await handler(sandbox, request)
+        except ApiError as e:
+            if e.status == 405:
+                e.headers["Allow"] = ", ".join(self.handlers)
+            return e.response()
+
+
+def fault_response(action: str, retry_after: float | None, cfg: SandboxConfig) -> Response:
+    if action == "drop":
+        return DropResponse()
+    wait = cfg.retry_after_seconds if retry_after is None else retry_after
+    return fault_error(action, wait).response()
+
+
+class DropResponse(Response):
+    """Closes the client connection without an answer (in-process: raises DropConnection)."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", 599)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        transport = getattr(getattr(scope.get(_RAW_SEND), "__self__", None), "transport", None)
+        if transport is None or not hasattr(transport, "abort"):
+            raise DropConnection("the sandbox dropped this connection (injected fault)")
+        # abort() marks the connection lost at once, so any late write by the server goes
+        # nowhere; yielding lets uvicorn see the disconnect before this call returns.
+        transport.abort()
+        await asyncio.sleep(0)
+
+
+class SandboxApp(Starlette):
+    """Starlette app that remembers the server's raw ``send`` (for dropped connections)."""
+
+    sandbox: Sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[_RAW_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
+def route(sandbox: Sandbox, path: str, endpoint: Endpoint) -> Route:
+    """A Starlette route accepting every method, so the endpoint answers 405 itself."""
+
+    async def serve(request: Request) -> Response:
+        return await endpoint.serve(sandbox, request)
+
+    return Route(path, serve, methods=ALL_METHODS, name=endpoint.template)
+
+
+def create_app(store: Store, config: SandboxConfig) -> Starlette:
+    """The emulator as an ASGI app over ``store``; ``config`` is read live (and mutable)."""
+    from reconcile.sandbox import admin, boms, inventory, oauth, products
+
+    sandbox = Sandbox(store, config)
+    api = c.API_PREFIX
+    endpoints: list[tuple[str, Endpoint]] = [
+        (c.TOKEN_PATH, Endpoint(c.TOKEN_PATH, {"POST": oauth.issue_token}, pb=False)),
+        *products.endpoints(api),
+        *boms.endpoints(api),
+        *inventory.endpoints(api),
+    ]
+    routes = [route(sandbox, path, ep) for path, ep in endpoints]
+    routes.extend(route(sandbox, path, ep) for path, ep in admin.endpoints())
+    unmatched = Endpoint(UNMATCHED_ROUTE, dict.fromkeys(ALL_METHODS, _not_found), pb=False)
+    routes.append(route(sandbox, "/{path:path}", unmatched))
+    app = SandboxApp(routes=routes)
+    app.sandbox = sandbox
+    return app
+
+
+async def _not_found(sandbox: Sandbox, request: Request) -> Response:
+    raise ApiError.of(
+        "resource.not_found", f"No route matches {request.method} {request.url.path}."
+    )
+
+
+def sandbox_of(app: Any) -> Sandbox:
+    """The Sandbox state behind an app made by create_app."""
+    state = getattr(app, "sandbox", None)
+    if not isinstance(state, Sandbox):
+        raise TypeError("not an app made by reconcile.sandbox.create_app")
+    return state

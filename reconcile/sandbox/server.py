@@ -1,0 +1,85 @@
+"""Serve the emulator over real HTTP: uvicorn in a background thread on a pre-bound socket."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+STARTUP_TIMEOUT = 10.0
+
+
+class ServedSandbox:
+    """A running uvicorn server; ``url`` is its base URL. Stop with ``stop()`` or ``with``."""
+
+    def __init__(self, server: Any, thread: threading.Thread, sock: socket.socket) -> None:
+        self._server = server
+        self._thread = thread
+        self._socket = sock
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        self.host: str = host
+        self.port: int = port
+        self.url = f"http://{shown}:{port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the server to exit and wait for its thread (idempotent)."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._socket.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def __enter__(self) -> ServedSandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (IPv6 when ``host`` is an IPv6 literal); port 0 = any free."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> ServedSandbox:
+    """Start uvicorn serving ``app`` in a daemon thread; return once it accepts requests."""
+    sock = bind(host, port)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", access_log=False, backlog=2048
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="reconcile-sandbox", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"the sandbox server did not start on {host}:{port}")
+        time.sleep(0.005)
+    return ServedSandbox(server, thread, sock)

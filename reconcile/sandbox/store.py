@@ -1,0 +1,345 @@
+"""SQLite state of the emulator: products, BOMs (with their components) and inventory.
+
+One connection shared by every thread behind a re-entrant lock; every write runs inside
+``transaction()``, so a bulk request or a fixture load is applied whole or not at all.
+File databases use WAL; the parent directory is created on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from reconcile.sandbox.dates import parse_instant
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    client_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    product_type TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    region TEXT,
+    status TEXT NOT NULL,
+    create_ts REAL,
+    update_ts REAL,
+    pb_create REAL NOT NULL,
+    pb_update REAL NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (client_id, sku)
+);
+CREATE INDEX IF NOT EXISTS products_sku ON products (sku);
+CREATE INDEX IF NOT EXISTS products_pb_create ON products (client_id, pb_create);
+CREATE TABLE IF NOT EXISTS boms (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    node TEXT,
+    brand TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    create_ts REAL,
+    update_ts REAL,
+    pb_create REAL NOT NULL,
+    pb_update REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS boms_client_sku ON boms (client_id, sku);
+CREATE TABLE IF NOT EXISTS bom_components (
+    bom_seq INTEGER NOT NULL REFERENCES boms (seq),
+    client_id TEXT NOT NULL,
+    sku TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bom_components_sku ON bom_components (client_id, sku);
+CREATE INDEX IF NOT EXISTS bom_components_bom ON bom_components (bom_seq);
+CREATE TABLE IF NOT EXISTS inventory (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id TEXT,
+    sku TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inventory_sku ON inventory (sku);
+"""
+
+_PRODUCT_COLUMNS = "body, status, pb_create, pb_update"
+_BOM_COLUMNS = "id, body, pb_create, pb_update"
+
+
+@dataclass(frozen=True)
+class StoredProduct:
+    """A product as stored: the client's object plus the PB-owned stamps."""
+
+    body: dict[str, Any]
+    status: str
+    pb_create: float
+    pb_update: float
+
+
+@dataclass(frozen=True)
+class StoredBom:
+    """A BOM as stored: the client's object plus the PB-assigned id and stamps."""
+
+    id: str
+    body: dict[str, Any]
+    pb_create: float
+    pb_update: float
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search as SQL: WHERE fragments (ANDed), their parameters, and an ORDER BY."""
+
+    where: Sequence[str]
+    params: Sequence[Any]
+    order: str
+
+
+class Store:
+    """Transactional, thread-safe SQLite storage for one emulator instance."""
+
+    def __init__(self, path: str | pathlib.Path = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            pathlib.Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and one SQLite transaction; nested use joins the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def wipe(self) -> None:
+        """Delete every product, BOM and inventory record."""
+        with self.transaction() as db:
+            for table in ("bom_components", "boms", "products", "inventory"):
+                db.execute(f"DELETE FROM {table}")
+
+    # ---- products ----
+
+    def get_product(self, client_id: str | None, sku: str) -> StoredProduct | None:
+        """The product with ``sku`` (of ``client_id`` when given), or None."""
+        if client_id is None:
+            sql = f"SELECT {_PRODUCT_COLUMNS} FROM products WHERE sku = ? ORDER BY client_id"
+            rows = self._read(sql + " LIMIT 1", (sku,))
+        else:
+            sql = f"SELECT {_PRODUCT_COLUMNS} FROM products WHERE client_id = ? AND sku = ?"
+            rows = self._read(sql, (client_id, sku))
+        return _product(rows[0]) if rows else None
+
+    def existing_skus(self, client_id: str, skus: Sequence[str]) -> set[str]:
+        """Which of ``skus`` exist as products of ``client_id``."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(skus))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT sku FROM products WHERE client_id = ? AND sku IN ({marks})"
+            found.update(r[0] for r in self._read(sql, (client_id, *chunk)))
+        return found
+
+    def product_types(self, client_id: str, skus: Sequence[str]) -> dict[str, str | None]:
+        """productType of each existing sku of ``client_id``."""
+        marks = ",".join("?" * len(skus))
+        sql = f"SELECT sku, product_type FROM products WHERE client_id = ? AND sku IN ({marks})"
+        return {r[0]: r[1] for r in self._read(sql, (client_id, *skus))}
+
+    def put_product(
+        self, body: dict[str, Any], status: str, pb_create: float, pb_update: float
+    ) -> None:
+        """Insert or fully replace one product (callers decide which is allowed)."""
+        row = (
+            body["clientId"],
+            body["sku"],
+            body.get("productType"),
+            0 if body.get("active") is False else 1,
+            body.get("fulfillmentRegion"),
+            status,
+            _instant(body.get("createDate")),
+            _instant(body.get("updateDate")),
+            pb_create,
+            pb_update,
+            json.dumps(body, ensure_ascii=False),
+        )
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO products (client_id, sku, product_type, active, region,"
+                " status, create_ts, update_ts, pb_create, pb_update, body)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+
+    def backdate_product(self, client_id: str, sku: str, pb_create: float) -> bool:
+        """Set a product's pbCreateDate; False when there is no such product."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE products SET pb_create = ?, pb_update = max(pb_update, ?)"
+                " WHERE client_id = ? AND sku = ?",
+                (pb_create, pb_create, client_id, sku),
+            )
+            return cur.rowcount > 0
+
+    def search_products(
+        self, client_id: str, query: Query, limit: int, offset: int
+    ) -> tuple[int, list[StoredProduct]]:
+        """Total matches and one page of products of ``client_id``."""
+        rows, total = self._page(
+            "products", _PRODUCT_COLUMNS, client_id, query, limit=limit, offset=offset
+        )
+        return total, [_product(r) for r in rows]
+
+    # ---- BOMs ----
+
+    def get_bom(self, bom_id: str) -> StoredBom | None:
+        rows = self._read(f"SELECT {_BOM_COLUMNS} FROM boms WHERE id = ?", (bom_id,))
+        return _bom(rows[0]) if rows else None
+
+    def active_bom_ids(self, client_id: str, sku: str, node: str | None) -> list[str]:
+        """Ids of the active BOMs for one (clientId, kit sku, node)."""
+        sql = "SELECT id FROM boms WHERE client_id = ? AND sku = ? AND node IS ? AND active = 1"
+        return [r[0] for r in self._read(sql, (client_id, sku, node))]
+
+    def put_bom(
+        self,
+        body: dict[str, Any],
+        pb_create: float,
+        pb_update: float,
+        bom_id: str | None = None,
+        components: Sequence[str] = (),
+    ) -> str:
+        """Insert a BOM (new id unless given) or fully replace the one with ``bom_id``."""
+        bom_id = bom_id or uuid.uuid4().hex[:20]
+        fields = (
+            body["clientId"],
+            body["sku"],
+            body.get("node") if isinstance(body.get("node"), str) else None,
+            body.get("brand") if isinstance(body.get("brand"), str) else None,
+            0 if body.get("active") is False else 1,
+            _instant(body.get("createDate")),
+            _instant(body.get("updateDate")),
+            pb_create,
+            pb_update,
+            json.dumps(body, ensure_ascii=False),
+        )
+        with self.transaction() as db:
+            seq = self._bom_seq(bom_id)
+            if seq is None:
+                seq = db.execute(
+                    "INSERT INTO boms (id, client_id, sku, node, brand, active, create_ts,"
+                    " update_ts, pb_create, pb_update, body) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (bom_id, *fields),
+                ).lastrowid
+            else:
+                db.execute(
+                    "UPDATE boms SET client_id=?, sku=?, node=?, brand=?, active=?, create_ts=?,"
+                    " update_ts=?, pb_create=?, pb_update=?, body=? WHERE seq = ?",
+                    (*fields, seq),
+                )
+                db.execute("DELETE FROM bom_components WHERE bom_seq = ?", (seq,))
+            db.executemany(
+                "INSERT INTO bom_components (bom_seq, client_id, sku) VALUES (?,?,?)",
+                [(seq, body["clientId"], sku) for sku in dict.fromkeys(components)],
+            )
+        return bom_id
+
+    def _bom_seq(self, bom_id: str) -> int | None:
+        rows = self._read("SELECT seq FROM boms WHERE id = ?", (bom_id,))
+        return int(rows[0][0]) if rows else None
+
+    def search_boms(
+        self, client_id: str, query: Query, limit: int, offset: int
+    ) -> tuple[int, list[StoredBom]]:
+        rows, total = self._page("boms", _BOM_COLUMNS, client_id, query, limit=limit, offset=offset)
+        return total, [_bom(r) for r in rows]
+
+    # ---- inventory (emulator-side fixture records, contract §10) ----
+
+    def add_inventory(self, records: Sequence[dict[str, Any]]) -> None:
+        rows = [(r.get("clientId"), r["sku"], json.dumps(r, ensure_ascii=False)) for r in records]
+        with self.transaction() as db:
+            db.executemany("INSERT INTO inventory (client_id, sku, body) VALUES (?,?,?)", rows)
+
+    def search_inventory(
+        self, client_id: str, query: Query, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Records of ``client_id`` (and records loaded without a clientId)."""
+        where = ["(client_id = ? OR client_id IS NULL)", *query.where]
+        params = [client_id, *query.params]
+        clause = " AND ".join(where)
+        with self._lock:
+            total = self._db.execute(
+                f"SELECT count(*) FROM inventory WHERE {clause}",
+                params,
+            ).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT body FROM inventory WHERE {clause} ORDER BY {query.order}"
+                " LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return int(total), [json.loads(r[0]) for r in rows]
+
+    def _page(
+        self, table: str, columns: str, client_id: str, query: Query, *, limit: int, offset: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        clause = " AND ".join(["client_id = ?", *query.where])
+        params = (client_id, *query.params)
+        with self._lock:
+            total = self._db.execute(
+                f"SELECT count(*) FROM {table} WHERE {clause}",
+                params,
+            ).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT {columns} FROM {table} WHERE {clause}"
+                f" ORDER BY {query.order} LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return rows, int(total)
+
+
+def _product(row: tuple[Any, ...]) -> StoredProduct:
+    return StoredProduct(json.loads(row[0]), row[1], row[2], row[3])
+
+
+def _bom(row: tuple[Any, ...]) -> StoredBom:
+    return StoredBom(row[0], json.loads(row[1]), row[2], row[3])
+
+
+def _instant(value: Any) -> float | None:
+    return parse_instant(value) if isinstance(value, str) else None

@@ -1,0 +1,61 @@
+"""The request log: counts by (method, route, status) and a bounded list of recent calls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from typing import Any
+
+LOG_CAPACITY = 200_000
+
+
+class Traffic:
+    """What the emulator answered, for tests and benchmarks (``/__sandbox/stats``, ``/log``)."""
+
+    def __init__(self, capacity: int = LOG_CAPACITY) -> None:
+        self._counts: Counter[tuple[str, str, int]] = Counter()
+        self._log: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self.token_requests = 0
+
+    def record(
+        self, method: str, route: str, path: str, status: int, transaction_id: str | None
+    ) -> None:
+        entry = {
+            "ts": time.time(),
+            "method": method,
+            "route": route,
+            "path": path,
+            "status": status,
+            "transaction_id": transaction_id,
+        }
+        with self._lock:
+            self._counts[(method, route, status)] += 1
+            self._log.append(entry)
+
+    def count_token_request(self) -> None:
+        with self._lock:
+            self.token_requests += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            rows = [
+                {"method": m, "route": r, "status": s, "count": n}
+                for (m, r, s), n in sorted(self._counts.items())
+            ]
+            return {
+                "total": sum(self._counts.values()),
+                "by_route": rows,
+                "token_requests": self.token_requests,
+            }
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._log)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._log.clear()
+            self.token_requests = 0

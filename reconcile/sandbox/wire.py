@@ -1,0 +1,48 @@
+"""JSON in and out, and how stored resources are rendered on the wire."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reconcile.sandbox.apierror import ApiError
+from reconcile.sandbox.dates import format_bom_date, format_product_date
+from reconcile.sandbox.store import StoredBom, StoredProduct
+
+
+async def read_json(request: Request) -> Any:
+    """The decoded request body; 400 ``1000050`` when it is not valid JSON."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        reason = "the body is empty" if not raw.strip() else f"{e}"
+        raise ApiError.of("1000050", f"Invalid JSON structure: {reason}.", "body") from e
+
+
+def json_response(content: Any, status: int = 200) -> Response:
+    body = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status, media_type="application/json")
+
+
+def render_product(product: StoredProduct) -> dict[str, Any]:
+    """The Products object as stored, plus the PB-owned dates and status (§13.6)."""
+    return {
+        **product.body,
+        "pbCreateDate": format_product_date(product.pb_create),
+        "pbUpdateDate": format_product_date(product.pb_update),
+        "status": product.status,
+    }
+
+
+def render_bom(bom: StoredBom, id_field: str) -> dict[str, Any]:
+    """The BOM as stored, plus its PB-assigned id and dates (§13.11)."""
+    return {
+        id_field: bom.id,
+        **bom.body,
+        "pbCreateDate": format_bom_date(bom.pb_create),
+        "pbUpdateDate": format_bom_date(bom.pb_update),
+    }

@@ -1,0 +1,161 @@
+"""Test-side handles on the sandbox emulator: admin controls and a ready PB client.
+
+``SandboxAdmin`` wraps the ``/__sandbox`` test routes of a served emulator over
+loopback. ``ServedSandboxHandle`` is what the ``sandbox`` fixture yields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+API = "/shippingservices/fulfillment/v1"
+
+
+class SandboxAdmin:
+    """Synchronous client of the emulator's test controls (``/__sandbox/...``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._http = httpx.Client(base_url=url, timeout=30.0)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, name: str, body: Any = None) -> Any:
+        response = self._http.request(method, f"/__sandbox/{name}", json=body)
+        if response.status_code >= 400:
+            raise AssertionError(
+                f"sandbox admin {method} {name} failed ({response.status_code}): {response.text}"
+            )
+        return response.json()
+
+    def reset(self) -> None:
+        """Wipe data, request log, scripted faults and tokens; restore the startup config."""
+        self._call("POST", "reset")
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Change runtime settings (latency_ms, fault_rate, page_max, ...); return them all."""
+        result: dict[str, Any] = self._call("POST", "config", settings)
+        return result
+
+    def config(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "config")
+        return result
+
+    def load(
+        self,
+        products: list[dict[str, Any]] | None = None,
+        boms: list[dict[str, Any]] | None = None,
+        inventory: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Insert raw fixtures (no create validation); return the stored objects with ids."""
+        body = {"products": products or [], "boms": boms or [], "inventory": inventory or []}
+        result: dict[str, Any] = self._call("POST", "fixtures", body)
+        return result
+
+    def backdate(self, client_id: str, sku: str, when: str) -> dict[str, Any]:
+        """Set a product's pbCreateDate (ISO 8601) and return the product."""
+        body = {"clientId": client_id, "sku": sku, "pbCreateDate": when}
+        result: dict[str, Any] = self._call("POST", "backdate", body)
+        return result
+
+    def fault(
+        self,
+        action: str,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        after_commit: bool = False,
+        times: int = 1,
+        retry_after: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Script a fault for the next ``times`` matching requests; return pending faults."""
+        body = {
+            "action": action,
+            "method": method,
+            "path_prefix": path_prefix,
+            "after_commit": after_commit,
+            "times": times,
+            "retry_after": retry_after,
+        }
+        result: list[dict[str, Any]] = self._call("POST", "faults", body)
+        return result
+
+    def faults(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "faults")
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        """``{"total", "by_route": [{method, route, status, count}], "token_requests"}``."""
+        result: dict[str, Any] = self._call("GET", "stats")
+        return result
+
+    def count(
+        self, method: str | None = None, route: str | None = None, status: int | None = None
+    ) -> int:
+        """How many logged requests match (route is the template, with or without API prefix)."""
+        if route is not None and not route.startswith("/"):
+            route = f"{API}/{route}"
+        elif route is not None and not route.startswith((API, "/oauth", "(")):
+            route = f"{API}{route}"
+        return sum(
+            row["count"]
+            for row in self.stats()["by_route"]
+            if (method is None or row["method"] == method)
+            and (route is None or row["route"] == route)
+            and (status is None or row["status"] == status)
+        )
+
+    def log(self) -> list[dict[str, Any]]:
+        """Recent requests: ``{ts, method, route, path, status, transaction_id}``."""
+        result: list[dict[str, Any]] = self._call("GET", "log")
+        return result
+
+    def expire_tokens(self) -> int:
+        """Invalidate every issued bearer token; return how many there were."""
+        return int(self._call("POST", "tokens/expire")["expired"])
+
+
+@dataclass
+class ServedSandboxHandle:
+    """A reset, running emulator: its URL, credentials and admin controls."""
+
+    url: str
+    key: str
+    secret: str
+    admin: SandboxAdmin
+
+    @property
+    def api(self) -> str:
+        """Base URL of the Fulfillment routes."""
+        return f"{self.url}{API}"
+
+    def token(self) -> str:
+        """A fresh bearer token for this emulator."""
+        response = httpx.post(
+            f"{self.url}/oauth/token",
+            auth=(self.key, self.secret),
+            data={"grant_type": "client_credentials"},
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    def client(self, transaction_ids: bool = True) -> httpx.Client:
+        """An httpx client on the API base with a bearer token (and transaction ids)."""
+        counter = iter(range(1, 10**9))
+        hooks: dict[str, list[Any]] = {}
+        if transaction_ids:
+
+            def add_id(request: httpx.Request) -> None:
+                request.headers.setdefault("X-PB-TransactionId", f"test-{next(counter)}")
+
+            hooks["request"] = [add_id]
+        return httpx.Client(
+            base_url=self.api,
+            headers={"Authorization": f"Bearer {self.token()}"},
+            event_hooks=hooks,
+            timeout=30.0,
+        )
