@@ -170,6 +170,38 @@ def validate(directory: pathlib.Path, output_format: str | None) -> int:
     return EXIT_OK
 
 
+# ---- schemas (JSON Schemas for editors: reconcile.desired.schema) ----
+
+
+def schema_documents() -> list[tuple[str, dict[str, Any]]]:
+    """Every JSON Schema the tool publishes, as (file name, schema); append new ones here."""
+    from reconcile.desired import schema_documents as catalog_documents
+
+    return [*catalog_documents()]
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    default="schemas",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    help="directory to write the *.schema.json files into",
+)
+def schemas(out_dir: pathlib.Path) -> int:
+    """Write the JSON Schemas of catalog files and reconcile.yaml (for editors and CI)."""
+    from reconcile.desired import write_schemas
+
+    try:
+        written = write_schemas(out_dir, schema_documents())
+    except OSError as e:
+        return fail(ReconcileError(f"cannot write schemas to {out_dir}: {e.strerror or e}"))
+    for path in written:
+        click.echo(f"wrote {path}")
+    return EXIT_OK
+
+
 # ---- completion (shell completion scripts through click) ----
 
 COMPLETION_SHELLS = ("bash", "zsh", "fish")

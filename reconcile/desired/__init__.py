@@ -6,5 +6,24 @@ Public entry points: :func:`load_catalog`, :func:`load_settings` (reading),
 """
 
 from reconcile.desired.catalog import Catalog, catalog_files, load_catalog, load_settings
+from reconcile.desired.schema import (
+    SchemaDocument,
+    catalog_schema,
+    schema_documents,
+    schema_text,
+    settings_schema,
+    write_schemas,
+)
 
-__all__ = ["Catalog", "catalog_files", "load_catalog", "load_settings"]
+__all__ = [
+    "Catalog",
+    "SchemaDocument",
+    "catalog_files",
+    "catalog_schema",
+    "load_catalog",
+    "load_settings",
+    "schema_documents",
+    "schema_text",
+    "settings_schema",
+    "write_schemas",
+]

@@ -165,15 +165,15 @@ def _read_text(source: SourceFile, max_bytes: int) -> str | None:
         size = source.path.stat().st_size
         if size > max_bytes:
             source.problem(
-                0,
-                0,
+                1,
+                1,
                 f"file is {size:,} bytes, over the limit of {max_bytes:,} "
                 "(limits.max_file_bytes in reconcile.yaml); split it into smaller files",
             )
             return None
         raw = source.path.read_bytes()
     except OSError as e:
-        source.problem(0, 0, f"cannot read file: {e.strerror or e}")
+        source.problem(1, 1, f"cannot read file: {e.strerror or e}")
         return None
     return _decode(source, raw)
 
@@ -199,7 +199,7 @@ def _decode(source: SourceFile, raw: bytes) -> str | None:
         return None
     if not text.strip():
         source.problem(
-            0, 0, "file is empty; delete it, or declare `products:` and/or `boms:` lists"
+            1, 1, "file is empty; delete it, or declare `products:` and/or `boms:` lists"
         )
         return None
     return text
@@ -321,7 +321,11 @@ def _report_yaml_error(source: SourceFile, error: MarkedYAMLError) -> None:
     problem = (error.problem or "invalid YAML").strip()
     if "found another document" in problem:
         problem = "a second YAML document ('---'): a file holds exactly one"
-    context = f" ({error.context.strip()})" if error.context else ""
+    context = ""
+    if error.context:
+        start = error.context_mark
+        started = f" started at line {start.line + 1}" if start and start is not mark else ""
+        context = f" ({error.context.strip()}{started})"
     source.problem(line, col, f"YAML syntax error: {problem}{context}")
 
 
