@@ -22,6 +22,7 @@ from reconcile.settings import Safety
 
 SYMBOL: dict[Action, str] = {"create": "+", "update": "~", "deactivate": "-", "no-op": " "}
 STYLE: dict[Action, str] = {"create": "green", "update": "yellow", "deactivate": "red"}
+RISK: dict[Action, int] = {"deactivate": 0, "update": 1, "create": 2}
 
 #: Unmanaged addresses listed before the rest is collapsed into a count.
 UNMANAGED_SHOWN = 20
@@ -222,7 +223,9 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
         [f"- {_code(w.address)}: {_md_text(w.message)}\n" for w in plan.warnings],
         "warnings",
     )
-    yield "#### Changes", [_details(c) for c in plan.changes], "changes"
+    # Riskiest first, so that a truncated comment still shows what touches existing data.
+    by_risk = sorted(plan.changes, key=lambda c: RISK.get(c.action, len(RISK)))
+    yield "#### Changes", [_details(c) for c in by_risk], "changes"
     yield (
         f"#### Unmanaged ({len(plan.unmanaged)})",
         [f"- {_code(a)}\n" for a in plan.unmanaged],
@@ -263,12 +266,12 @@ class _Budget:
         if not blocks:
             return
         if self.omitted or not self._fits(f"\n{title}\n\n{blocks[0]}"):
-            self.omitted.append(f"{len(blocks)} {unit}")
+            self.omitted.append(f"{len(blocks):,} {unit}")
             return
         self._put(f"\n{title}\n\n")
         for index, block in enumerate(blocks):
             if not self._fits(block):
-                self.omitted.append(f"{len(blocks) - index} more {unit}")
+                self.omitted.append(f"{len(blocks) - index:,} more {unit}")
                 return
             self._put(block)
 
