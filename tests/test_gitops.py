@@ -1,0 +1,215 @@
+"""The GitOps example: its workflow, pre-commit hooks and catalog are valid and consistent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from ruamel.yaml import YAML
+
+from reconcile import __version__
+from reconcile.settings import credential_variables
+from tests.gitops_check import Invocation, check_invocation, reconcile_invocations
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "catalog-examples" / "gitops"
+WORKFLOW = EXAMPLE / ".github" / "workflows" / "reconcile.yml"
+OUTPUT_FILE = re.compile(r"^[\w./-]+\.(json|md)$")
+
+
+def read_yaml(path: Path) -> Any:
+    # YAML 1.2, as GitHub reads workflows: `on` stays a string key (YAML 1.1 makes it True).
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def workflow() -> dict[str, Any]:
+    data = read_yaml(WORKFLOW)
+    assert isinstance(data, dict)
+    return data
+
+
+def workflow_invocations() -> list[tuple[str, Invocation]]:
+    """Every `reconcile` command of every `run:` step, labelled `job/step`."""
+    flow = workflow()
+    found = []
+    for job_name, job in flow["jobs"].items():
+        for index, step in enumerate(job.get("steps", [])):
+            if "run" not in step:
+                continue
+            env = {**flow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            label = f"{job_name}/{step.get('name', index)}"
+            found += [(label, inv) for inv in reconcile_invocations(step["run"], env)]
+    return found
+
+
+WORKFLOW_INVOCATIONS = workflow_invocations()
+
+
+def steps_of(job: str) -> list[dict[str, Any]]:
+    return list(workflow()["jobs"][job]["steps"])
+
+
+def invocations_of(job: str) -> list[Invocation]:
+    return [inv for label, inv in workflow_invocations() if label.startswith(f"{job}/")]
+
+
+@pytest.fixture
+def in_example(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in the example's root, as the workflow's steps do after checkout."""
+    monkeypatch.chdir(EXAMPLE)
+    return EXAMPLE
+
+
+def parse_in(directory: Path, invocation: Invocation) -> click.Context:
+    """Parse an invocation with files produced by earlier steps present (created empty)."""
+    for word in invocation.argv:
+        target = directory / word
+        if OUTPUT_FILE.match(word) and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()
+    return check_invocation(invocation.argv)
+
+
+class TestWorkflowShape:
+    """The workflow file parses and wires the four jobs to the right events."""
+
+    def test_triggers(self) -> None:
+        """It runs on push, pull requests and a nightly schedule."""
+        on = workflow()["on"]
+        assert {"push", "pull_request", "schedule"} <= set(on)
+        assert on["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]
+
+    def test_every_job_uses_current_actions_and_python_311(self) -> None:
+        """Each job checks out with checkout@v6 and installs Python 3.11 with setup-python@v6."""
+        for name, job in workflow()["jobs"].items():
+            uses = [step.get("uses") for step in job["steps"]]
+            assert "actions/checkout@v6" in uses, name
+            setup = next(s for s in job["steps"] if s.get("uses") == "actions/setup-python@v6")
+            assert setup["with"]["python-version"] == "3.11", name
+
+    def test_credentials_come_from_repository_secrets(self) -> None:
+        """Jobs that reach PB read the sandbox environment's variables from secrets."""
+        (key_var, secret_var), _ = credential_variables("sandbox")
+        jobs = workflow()["jobs"]
+        for name in ("plan", "apply", "drift"):
+            env = jobs[name]["env"]
+            assert env[key_var] == f"${{{{ secrets.{key_var} }}}}", name
+            assert env[secret_var] == f"${{{{ secrets.{secret_var} }}}}", name
+        assert "env" not in jobs["check"], "validate and fmt need no credentials"
+
+    def test_plan_runs_only_on_pull_requests_from_this_repository(self) -> None:
+        """Fork pull requests get no secrets, so the plan job skips them."""
+        condition = workflow()["jobs"]["plan"]["if"]
+        assert "github.event_name == 'pull_request'" in condition
+        assert "head.repo.full_name == github.repository" in condition
+
+    def test_apply_runs_on_main_in_an_environment_one_at_a_time(self) -> None:
+        """Apply runs on pushes to main, in a GitHub environment, never two at once."""
+        job = workflow()["jobs"]["apply"]
+        assert "refs/heads/main" in job["if"]
+        assert job["environment"] == "sandbox"
+        assert job["concurrency"]["cancel-in-progress"] is False
+
+    def test_drift_runs_on_the_schedule(self) -> None:
+        """The drift job is the scheduled one."""
+        assert "github.event_name == 'schedule'" in workflow()["jobs"]["drift"]["if"]
+
+    def test_plan_uploads_the_reviewed_plan_and_apply_downloads_it(self) -> None:
+        """The artifact the plan job uploads is the one the apply job downloads."""
+        upload = next(s for s in steps_of("plan") if "upload-artifact" in s.get("uses", ""))
+        name = upload["with"]["name"].replace("${{ github.event.pull_request.number }}", "$pr")
+        assert "plan.json" in upload["with"]["path"]
+        download = next(s for s in steps_of("apply") if "gh run download" in s.get("run", ""))
+        assert f'--name "{name}"' in download["run"]
+
+    def test_one_pr_comment_is_found_by_the_plan_markers_prefix(self) -> None:
+        """The comment step edits the comment that starts with the markdown plan's marker."""
+        from reconcile.models import ResourceSet
+        from reconcile.plan.plan import build_plan
+        from reconcile.plan.render import render_markdown
+
+        plan = build_plan(ResourceSet(), ResourceSet(), environment="sandbox", client_id="C1")
+        post = next(s for s in steps_of("plan") if s.get("name", "").startswith("Post"))
+        prefix = re.search(r'startswith\("([^"]+)"\)', post["run"])
+        assert prefix is not None
+        assert render_markdown(plan).startswith(prefix.group(1))
+        plan_step = next(s for s in steps_of("plan") if s.get("id") == "plan")
+        assert f'echo "{prefix.group(1)}' in plan_step["run"], "the error comment has it too"
+        assert "--method PATCH" in post["run"]
+
+
+class TestWorkflowCommands:
+    """Every `reconcile` command in a `run:` step is one the CLI accepts."""
+
+    def test_the_steps_call_the_commands_the_pipeline_needs(self) -> None:
+        """validate, fmt --check, plan and apply --plan are all called where expected."""
+        check = [inv.argv for inv in invocations_of("check")]
+        assert ("validate", "catalog") in check
+        assert ("fmt", "catalog", "--check") in check
+        (plan,) = invocations_of("plan")
+        assert {"--out", "--format", "--detailed-exitcode", "--summary-json"} <= set(plan.argv)
+        (apply,) = invocations_of("apply")
+        assert apply.command_path == "apply" and "--plan" in apply.argv
+        (drift,) = invocations_of("drift")
+        assert drift.command_path == "plan" and "--detailed-exitcode" in drift.argv
+
+    @pytest.mark.parametrize(
+        ("label", "invocation"),
+        WORKFLOW_INVOCATIONS,
+        ids=[label for label, _ in WORKFLOW_INVOCATIONS],
+    )
+    def test_invocation_parses(self, label: str, invocation: Invocation, in_example: Path) -> None:
+        """click accepts the command, its options and their values (nothing is run)."""
+        try:
+            parse_in(in_example, invocation)
+        except click.UsageError as e:
+            pytest.fail(f"{label}: `reconcile {' '.join(invocation.argv)}`: {e.format_message()}")
+
+    def test_environments_named_by_the_workflow_exist(self) -> None:
+        """Every `--env` value is an environment of the example's reconcile.yaml."""
+        from reconcile.desired import load_settings
+
+        known = load_settings(EXAMPLE / "catalog").all_environments()
+        for label, invocation in workflow_invocations():
+            argv = list(invocation.argv)
+            if "--env" in argv:
+                assert argv[argv.index("--env") + 1] in known, label
+
+    def test_checker_rejects_an_unknown_flag(self) -> None:
+        """The checker itself fails on a flag the command does not have."""
+        with pytest.raises(click.UsageError, match="No such option"):
+            check_invocation(["validate", "--no-such-flag"])
+
+    def test_checker_rejects_an_unknown_command(self) -> None:
+        """The checker itself fails on a command that does not exist."""
+        with pytest.raises(click.UsageError, match="no such command"):
+            check_invocation(["deploy", "catalog"])
+
+    def test_finder_sees_commands_after_operators_and_assignments(self) -> None:
+        """Invocations after `||`, `;`, `$(` and `VAR=value` are found, redirections cut."""
+        script = (
+            'FOO=1 reconcile plan "$DIR" > out.md 2> err.txt || echo failed\n'
+            "# reconcile apply in a comment is ignored\n"
+            "x=$(reconcile show plan.json); echo reconcile apply\n"
+        )
+        found = [inv.argv for inv in reconcile_invocations(script, {"DIR": "catalog"})]
+        assert found == [("plan", "catalog"), ("show", "plan.json")]
+
+
+class TestExampleFiles:
+    """The example's supporting files agree with the tool."""
+
+    def test_requirements_pin_this_version(self) -> None:
+        """requirements.txt pins the reconcile version of this repository."""
+        lines = (EXAMPLE / "requirements.txt").read_text().splitlines()
+        (requirement,) = [line for line in lines if line and not line.startswith("#")]
+        assert requirement.startswith("reconcile ")
+        assert requirement.endswith(f"@v{__version__}")
+
+    def test_gitignore_keeps_the_local_sandbox_and_plan_outputs_out_of_git(self) -> None:
+        """.reconcile/ and the files CI writes are ignored."""
+        ignored = (EXAMPLE / ".gitignore").read_text().splitlines()
+        assert {".reconcile/", "plan.json", "summary.json"} <= set(ignored)
