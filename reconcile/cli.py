@@ -602,6 +602,121 @@ def show_command(output: Output, plan_file: pathlib.Path, fmt: str) -> int:
     return EXIT_OK
 
 
+# ---- sandbox serve (the local PB emulator: reconcile.sandbox) ----
+
+
+@cli.group("sandbox")
+def sandbox_group() -> None:
+    """The local emulator of the PB Fulfillment API (for tests, demos and benchmarks)."""
+
+
+@sandbox_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="0: any free"
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="SQLite file to keep the data in (default: in memory, gone on exit)",
+)
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="delay per request")
+@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="extra random delay")
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="fraction of API requests answered 429/500/503 or dropped",
+)
+@click.option("--seed", type=int, help="seed for jitter and faults (reproducible runs)")
+@click.option("--page-max", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--token-ttl", type=click.IntRange(min=1), default=35999, show_default=True)
+def sandbox_serve(
+    *,
+    host: str,
+    port: int,
+    db: pathlib.Path | None,
+    latency_ms: float,
+    jitter_ms: float,
+    fault_rate: float,
+    seed: int | None,
+    page_max: int,
+    token_ttl: int,
+) -> int:
+    """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET)."""
+    import sqlite3
+
+    from reconcile.sandbox import SandboxConfig, Store, create_app, serve_in_thread
+    from reconcile.sandbox.server import is_loopback
+
+    key, secret = os.environ.get("PB_API_KEY"), os.environ.get("PB_API_SECRET")
+    if bool(key) != bool(secret):
+        raise UsageError("set both PB_API_KEY and PB_API_SECRET, or neither (to generate them)")
+    config = SandboxConfig.generate(
+        key=key,
+        secret=secret,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        fault_rate=fault_rate,
+        seed=seed,
+        page_max=page_max,
+        token_ttl=token_ttl,
+    )
+    try:
+        store = Store(db or ":memory:")
+    except (OSError, sqlite3.Error) as e:
+        return fail(ReconcileError(f"cannot open the sandbox database {db}: {e}"))
+    if not is_loopback(host):
+        click.echo(
+            f"warning: listening on {host}, reachable from other machines; the sandbox has no"
+            " TLS and accepts the credentials printed below",
+            err=True,
+        )
+    try:
+        served = serve_in_thread(create_app(store, config), host, port)
+    except (OSError, RuntimeError) as e:
+        return fail(ReconcileError(f"cannot listen on {host}:{port}: {e}"))
+    _print_sandbox_banner(served.url, config.key, config.secret, db, from_env=bool(key))
+    try:
+        _wait_until_stopped(served)
+    finally:
+        served.stop()
+        store.close()
+    click.echo("Sandbox stopped.", err=True)
+    return EXIT_OK
+
+
+def _print_sandbox_banner(
+    url: str, key: str, secret: str, db: pathlib.Path | None, *, from_env: bool
+) -> None:
+    from reconcile.sandbox.config import API_PREFIX, TOKEN_PATH
+
+    click.echo(f"Sandbox listening on {url}")
+    click.echo(f"  API base:  {url}{API_PREFIX}")
+    click.echo(f"  token URL: {url}{TOKEN_PATH}")
+    click.echo(f"  data:      {db if db else 'in memory (gone on exit)'}")
+    if from_env:
+        click.echo("  credentials: from PB_API_KEY / PB_API_SECRET (not shown)")
+    else:  # a local test server: showing its generated credentials is the point
+        click.echo(f"  PB_API_KEY={key}")
+        click.echo(f"  PB_API_SECRET={secret}")
+    click.echo("Press Ctrl-C to stop.")
+
+
+def _wait_until_stopped(served: Any) -> None:
+    """Block until Ctrl-C, SIGTERM or the server thread ends."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while served.running and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="reconcile", standalone_mode=False)

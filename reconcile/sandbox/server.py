@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -83,3 +84,13 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> ServedS
             raise RuntimeError(f"the sandbox server did not start on {host}:{port}")
         time.sleep(0.005)
     return ServedSandbox(server, thread, sock)
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
