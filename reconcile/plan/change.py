@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,3 +51,24 @@ class Change(BaseModel):
     depends_on: list[str] = Field(
         default_factory=list, description="addresses that must succeed before this change"
     )
+
+    @property
+    def turns_inactive(self) -> bool:
+        """The resource is active (or new) now and inactive after this change: a prune
+        deactivation, or an update to a resource the catalog declares inactive."""
+        was_active = self.before is None or self.before.get("active", True)
+        return bool(was_active) and self.after is not None and self.after.get("active") is False
+
+
+def component_skus(bom: Mapping[str, Any]) -> list[str]:
+    """The component SKUs of a BOM given as plan JSON (``before``/``after``)."""
+    return [str(line["sku"]) for line in bom.get("billOfMaterialDetails", [])]
+
+
+class PlanWarning(BaseModel):
+    """Something a reviewer should read before applying; never blocks the apply."""
+
+    model_config = _VALUE
+
+    address: str
+    message: str

@@ -20,13 +20,35 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconcile import __version__
 from reconcile.errors import PlanFileError, UnsafePlan
-from reconcile.models import Bom, BomKey, Product, ProductKey, ResourceSet, digest
+from reconcile.models import Bom, BomKey, Product, ResourceSet, digest
 from reconcile.models.keys import ResourceKey
 from reconcile.models.resources import RemoteMeta
-from reconcile.plan.change import Action, Change, FieldChange, Kind, Precondition
+from reconcile.plan.change import (
+    Action,
+    Change,
+    FieldChange,
+    Kind,
+    PlanWarning,
+    Precondition,
+    component_skus,
+)
 from reconcile.plan.diff import comparable, diff_values
 from reconcile.plan.safety import FORCE_HINT, kind_violations
+from reconcile.plan.warnings import plan_warnings, product_address
 from reconcile.settings import Safety
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ActionCounts",
+    "ExistingCounts",
+    "Plan",
+    "PlanWarning",
+    "Selector",
+    "Summary",
+    "add_inventory_warnings",
+    "build_plan",
+    "select_changes",
+]
 
 FORMAT_VERSION = "1.0"
 KINDS: tuple[Kind, ...] = ("product", "bom")
@@ -35,15 +57,6 @@ WRITE_ACTIONS: tuple[Action, ...] = ("create", "update", "deactivate")
 _VALUE = ConfigDict(extra="forbid", frozen=True)
 
 Resource = Product | Bom
-
-
-class PlanWarning(BaseModel):
-    """Something a reviewer should read before applying; never blocks the apply."""
-
-    model_config = _VALUE
-
-    address: str
-    message: str
 
 
 class ActionCounts(BaseModel):
@@ -133,7 +146,7 @@ class Plan(BaseModel):
 
     def deactivated_product_skus(self) -> list[str]:
         """SKUs of products this plan turns inactive: the ones to check inventory for."""
-        return [c.key["sku"] for c in self.changes if c.kind == "product" and _deactivates(c)]
+        return [c.key["sku"] for c in self.changes if c.kind == "product" and c.turns_inactive]
 
     def safety_report(self, safety: Safety) -> list[str]:
         """Every safety threshold this plan breaks, as sentences (empty when safe)."""
@@ -168,11 +181,6 @@ class Plan(BaseModel):
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         return cls.model_json_schema(mode="serialization")
-
-
-def _deactivates(change: Change) -> bool:
-    was_active = change.before is None or change.before.get("active", True)
-    return bool(was_active) and change.after is not None and change.after.get("active") is False
 
 
 def _load_json_object(text: str | bytes, source: str) -> dict[str, Any]:
@@ -263,9 +271,8 @@ def build_plan(
     planner = _Planner(current.meta, prune, Selector(targets, excludes))
     products = planner.plan_kind("product", desired.products, current.products)
     boms = planner.plan_kind("bom", desired.boms, current.boms)
-    changes = sorted(products.changes, key=_order) + sorted(
-        _with_dependencies(boms.changes, products.changes), key=_order
-    )
+    boms_after_products = _with_dependencies(boms.changes, products.changes)
+    changes = sorted([*products.changes, *boms_after_products], key=_order)
     return Plan(
         timestamp=timestamp or utc_now(),
         environment=environment,
@@ -441,149 +448,6 @@ def _with_dependencies(bom_changes: list[Change], product_changes: list[Change])
         needs = sorted({writes[s] for s in skus if s in writes})
         result.append(change.model_copy(update={"depends_on": needs}))
     return result
-
-
-def component_skus(bom: Mapping[str, Any]) -> list[str]:
-    return [str(line["sku"]) for line in bom.get("billOfMaterialDetails", [])]
-
-
-# ---- warnings ----------------------------------------------------------------------------
-
-
-def plan_warnings(
-    desired: ResourceSet, current: ResourceSet, changes: Sequence[Change], selected: Selector
-) -> list[PlanWarning]:
-    """What a release manager would want flagged before applying the plan."""
-    final = _FinalState(desired, current, changes)
-    found = [
-        *_bom_part_warnings(desired, final, selected),
-        *_deactivated_in_use_warnings(final, changes),
-        *_kit_without_bom_warnings(final, changes),
-        *_product_type_warnings(changes),
-    ]
-    return sorted(set(found), key=lambda w: (w.address, w.message))
-
-
-class _FinalState:
-    """Each product's and BOM's state once the plan has been applied."""
-
-    def __init__(
-        self, desired: ResourceSet, current: ResourceSet, changes: Sequence[Change]
-    ) -> None:
-        self.desired_products = {k.sku: p for k, p in desired.products.items()}
-        self.remote_products = {k.sku: p for k, p in current.products.items()}
-        self.changes = {c.address: c for c in changes}
-        self.boms: dict[str, tuple[bool, str, list[str]]] = {}
-        for key, bom in current.boms.items():
-            self.boms[key.address] = (bom.active, bom.sku, bom.component_skus)
-        for change in changes:
-            if change.kind == "bom" and change.after is not None:
-                after = change.after
-                self.boms[change.address] = (
-                    bool(after.get("active", True)),
-                    str(after["sku"]),
-                    component_skus(after),
-                )
-
-    def product_active(self, sku: str) -> bool | None:
-        """True/False once applied; None when the product will not exist in PB."""
-        change = self.changes.get(product_address(sku))
-        if change is not None and change.after is not None:
-            return bool(change.after.get("active", True))
-        remote = self.remote_products.get(sku)
-        return None if remote is None else remote.active
-
-    def active_boms_using(self, sku: str) -> list[str]:
-        return sorted(
-            address
-            for address, (active, kit, parts) in self.boms.items()
-            if active and (kit == sku or sku in parts)
-        )
-
-    def active_boms_of_kit(self, sku: str) -> list[str]:
-        return [a for a, (active, kit, _) in self.boms.items() if active and kit == sku]
-
-
-def _bom_part_warnings(
-    desired: ResourceSet, final: _FinalState, selected: Selector
-) -> Iterable[PlanWarning]:
-    """Declared active BOMs whose kit or component will be missing or inactive in PB.
-
-    A part this plan deactivates is reported once, on the product (see below).
-    """
-    for key, bom in desired.boms.items():
-        if not bom.active or not selected(key.address, key.sku):
-            continue
-        for role, sku in [("kit", bom.sku)] + [("component", s) for s in bom.component_skus]:
-            message = _part_problem(final, role, sku)
-            if message:
-                yield PlanWarning(address=key.address, message=message)
-
-
-def _part_problem(final: _FinalState, role: str, sku: str) -> str | None:
-    address = product_address(sku)
-    state = final.product_active(sku)
-    if state is None:
-        if sku in final.desired_products:
-            return f"{role} {address} is declared but not in this plan (--target/--exclude)"
-        return f"{role} {address} exists neither in PB nor in the catalog"
-    if state is True:
-        return None
-    change = final.changes.get(address)
-    if change is not None and _deactivates(change):
-        return None  # reported once, on the product this plan deactivates
-    declared = final.desired_products.get(sku)
-    where = "declared inactive in the catalog" if declared is not None else "inactive in PB"
-    return f"{role} {address} is {where}"
-
-
-def _deactivated_in_use_warnings(
-    final: _FinalState, changes: Sequence[Change]
-) -> Iterable[PlanWarning]:
-    for change in changes:
-        if change.kind != "product" or not _deactivates(change):
-            continue
-        users = final.active_boms_using(change.key["sku"])
-        if users:
-            how = "prune deactivates it" if change.action == "deactivate" else "declared inactive"
-            yield PlanWarning(
-                address=change.address,
-                message=f"{how}, but active BOMs still use it: {_some(users)}",
-            )
-
-
-def _kit_without_bom_warnings(
-    final: _FinalState, changes: Sequence[Change]
-) -> Iterable[PlanWarning]:
-    for change in changes:
-        if change.kind != "bom" or not _deactivates(change):
-            continue
-        kit = change.key["sku"]
-        if final.product_active(kit) and not final.active_boms_of_kit(kit):
-            yield PlanWarning(
-                address=change.address,
-                message=f"kit {product_address(kit)} stays active but will have no active BOM",
-            )
-
-
-def _product_type_warnings(changes: Sequence[Change]) -> Iterable[PlanWarning]:
-    for change in changes:
-        for fc in change.field_changes:
-            if change.kind == "product" and fc.path == "productType":
-                yield PlanWarning(
-                    address=change.address,
-                    message=f"changes productType {fc.before} → {fc.after}; "
-                    "PB may refuse to change a product's type",
-                )
-
-
-def product_address(sku: str) -> str:
-    return ProductKey("", sku).address
-
-
-def _some(addresses: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(addresses[:limit])
-    return shown + (f" and {len(addresses) - limit} more" if len(addresses) > limit else "")
 
 
 # ---- inventory ---------------------------------------------------------------------------
