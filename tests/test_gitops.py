@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +58,12 @@ def invocations_of(job: str) -> list[Invocation]:
 
 
 @pytest.fixture
-def in_example(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run in the example's root, as the workflow's steps do after checkout."""
-    monkeypatch.chdir(EXAMPLE)
-    return EXAMPLE
+def in_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in a copy of the example's root, as the workflow's steps do after checkout."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(EXAMPLE, checkout, ignore=shutil.ignore_patterns(".reconcile"))
+    monkeypatch.chdir(checkout)
+    return checkout
 
 
 def parse_in(directory: Path, invocation: Invocation) -> click.Context:
@@ -208,6 +211,23 @@ class TestExampleFiles:
         (requirement,) = [line for line in lines if line and not line.startswith("#")]
         assert requirement.startswith("reconcile ")
         assert requirement.endswith(f"@v{__version__}")
+
+    def test_schemas_are_current(self, tmp_path: Path) -> None:
+        """The example's schemas/ (its editors' modelines point there) match the models."""
+        from reconcile.cli import schema_documents
+        from reconcile.desired import write_schemas
+
+        written = write_schemas(tmp_path, schema_documents())
+        for path in written:
+            shipped = EXAMPLE / "schemas" / path.name
+            assert shipped.read_text() == path.read_text(), f"regenerate {shipped}"
+
+    def test_catalog_files_carry_the_schema_modeline(self) -> None:
+        """Every YAML file of the example catalog names its schema for editors."""
+        for path in sorted((EXAMPLE / "catalog").glob("*.yaml")):
+            first = path.read_text().splitlines()[0]
+            schema = "settings" if path.name == "reconcile.yaml" else "catalog"
+            assert first == f"# yaml-language-server: $schema=../schemas/{schema}.schema.json"
 
     def test_gitignore_keeps_the_local_sandbox_and_plan_outputs_out_of_git(self) -> None:
         """.reconcile/ and the files CI writes are ignored."""
