@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 FORMAT_VERSION = "1.0"
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "urn:reconcile:schema:plan:1"
 KINDS: tuple[Kind, ...] = ("product", "bom")
 WRITE_ACTIONS: tuple[Action, ...] = ("create", "update", "deactivate")
 
@@ -102,15 +104,7 @@ class ExistingCounts(BaseModel):
 class Plan(BaseModel):
     """Everything ``apply`` needs, and everything a reviewer needs to trust it."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "urn:reconcile:schema:plan:1",
-            "title": "reconcile plan",
-        },
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, title="reconcile plan")
     SUPPORTED_MAJOR: ClassVar[str] = FORMAT_VERSION.split(".", maxsplit=1)[0]
 
     format_version: str = Field(
@@ -180,7 +174,9 @@ class Plan(BaseModel):
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        return cls.model_json_schema(mode="serialization")
+        """The JSON Schema of the plan file (``schemas/plan.schema.json``)."""
+        schema = cls.model_json_schema(mode="serialization")
+        return {"$schema": SCHEMA_DIALECT, "$id": SCHEMA_ID, **schema}
 
 
 def _load_json_object(text: str | bytes, source: str) -> dict[str, Any]:

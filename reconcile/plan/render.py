@@ -16,7 +16,7 @@ from typing import Any
 from rich.text import Text
 
 from reconcile.plan.change import Action, Change, Kind
-from reconcile.plan.plan import KINDS, Plan
+from reconcile.plan.plan import KINDS, WRITE_ACTIONS, Plan
 from reconcile.plan.safety import KIND_PLURAL
 from reconcile.settings import Safety
 
@@ -334,7 +334,7 @@ def render_summary_json(plan: Plan, safety: Safety) -> dict[str, Any]:
         "client_id": plan.client_id,
         "has_changes": plan.has_changes,
         "counts": counts,
-        "totals": {a: plan.summary.total(a) for a in ("create", "update", "deactivate", "no_op")},
+        "totals": {a: plan.summary.total(a) for a in (*WRITE_ACTIONS, "no_op")},
         "unmanaged": plan.summary.unmanaged,
         "warnings": len(plan.warnings),
         "unsafe": bool(reasons),
