@@ -6,10 +6,10 @@ applied: the remote resources, overlaid with every planned change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from reconcile.models import ProductKey, ResourceSet
-from reconcile.plan.change import Change, PlanWarning, component_skus
+from reconcile.plan.change import Change, Kind, PlanWarning, component_skus
 
 #: ``--target``/``--exclude`` as a predicate on (address, sku).
 Selected = Callable[[str, str], bool]
@@ -105,9 +105,7 @@ def _part_problem(final: _FinalState, role: str, sku: str) -> str | None:
 def _deactivated_in_use_warnings(
     final: _FinalState, changes: Sequence[Change]
 ) -> Iterable[PlanWarning]:
-    for change in changes:
-        if change.kind != "product" or not change.turns_inactive:
-            continue
+    for change in _turning_inactive(changes, "product"):
         users = final.active_boms_using(change.key["sku"])
         if users:
             how = "prune deactivates it" if change.action == "deactivate" else "declared inactive"
@@ -120,15 +118,17 @@ def _deactivated_in_use_warnings(
 def _kit_without_bom_warnings(
     final: _FinalState, changes: Sequence[Change]
 ) -> Iterable[PlanWarning]:
-    for change in changes:
-        if change.kind != "bom" or not change.turns_inactive:
-            continue
+    for change in _turning_inactive(changes, "bom"):
         kit = change.key["sku"]
         if final.product_active(kit) and not final.active_boms_of_kit(kit):
             yield PlanWarning(
                 address=change.address,
                 message=f"kit {product_address(kit)} stays active but will have no active BOM",
             )
+
+
+def _turning_inactive(changes: Sequence[Change], kind: Kind) -> Iterator[Change]:
+    return (c for c in changes if c.kind == kind and c.turns_inactive)
 
 
 def _product_type_warnings(changes: Sequence[Change]) -> Iterable[PlanWarning]:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconcile.models import Bom, BomComponent, Product, ProductDetails, RemoteMeta, ResourceSet
+from reconcile.plan.plan import Plan, build_plan
 
 CLIENT = "ACME"
 
@@ -46,3 +47,11 @@ def resources(items: Iterable[Product | Bom], *, remote: bool = False) -> Resour
             meta = RemoteMeta(pb_update_date="2026-01-02T00:00:00Z", bom_id=f"BOM-{index}")
             result.add_bom(item, meta if remote else None)
     return result
+
+
+def plan_of(
+    desired: Iterable[Product | Bom], remote: Iterable[Product | Bom], **options: Any
+) -> Plan:
+    """The plan from ``desired`` to ``remote`` for environment ``local`` unless told."""
+    settings: dict[str, Any] = {"environment": "local", "client_id": CLIENT, **options}
+    return build_plan(resources(desired), resources(remote, remote=True), **settings)

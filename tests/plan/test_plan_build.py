@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 import pytest
 
 from reconcile.errors import PlanFileError
-from reconcile.models import Bom, Product, VendorDetails, digest
+from reconcile.models import VendorDetails, digest
 from reconcile.plan.change import FieldChange, Precondition
-from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan, select_changes
-from tests.plan.factories import CLIENT, bom, kit, product, resources
-
-
-def plan_of(
-    desired: Iterable[Product | Bom], remote: Iterable[Product | Bom], **options: Any
-) -> Plan:
-    return build_plan(
-        resources(desired),
-        resources(remote, remote=True),
-        environment="local",
-        client_id=CLIENT,
-        **options,
-    )
+from reconcile.plan.plan import Plan, add_inventory_warnings, select_changes
+from tests.plan.factories import bom, kit, plan_of, product
 
 
 def actions(plan: Plan) -> list[tuple[str, str]]:

@@ -16,21 +16,13 @@ from reconcile.plan.render import (
     render_text,
 )
 from reconcile.settings import Safety
-from tests.plan.factories import CLIENT, bom, kit, product, resources
+from tests.plan.factories import CLIENT, bom, kit, plan_of, product, resources
 
 
 def make_plan(
     desired: list[Product | Bom], remote: list[Product | Bom], *, prune: bool = True
 ) -> Plan:
-    return build_plan(
-        resources(desired),
-        resources(remote, remote=True),
-        environment="local",
-        client_id=CLIENT,
-        prune=prune,
-        sandbox_file=".reconcile/sandbox.sqlite3",
-        timestamp="2026-11-22T10:00:00Z",
-    )
+    return plan_of(desired, remote, prune=prune, sandbox_file=".reconcile/sandbox.sqlite3")
 
 
 def review_plan() -> Plan:

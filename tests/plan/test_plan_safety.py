@@ -8,7 +8,7 @@ from reconcile.errors import UnsafePlan
 from reconcile.plan.plan import Plan, build_plan
 from reconcile.plan.safety import percent
 from reconcile.settings import Safety
-from tests.plan.factories import CLIENT, bom, kit, product, resources
+from tests.plan.factories import CLIENT, bom, kit, plan_of, product, resources
 
 DEFAULTS = Safety()
 
@@ -20,13 +20,7 @@ def products_plan(existing: int, updated: int = 0, dropped: int = 0) -> Plan:
         product(f"P{i:03}", description="changed") if i < updated else product(f"P{i:03}")
         for i in range(dropped, existing)
     ]
-    return build_plan(
-        resources(desired),
-        resources(remote, remote=True),
-        environment="prod",
-        client_id=CLIENT,
-        prune=True,
-    )
+    return plan_of(desired, remote, environment="prod", prune=True)
 
 
 def boms_plan(existing: int, requantified: int) -> Plan:
@@ -37,9 +31,7 @@ def boms_plan(existing: int, requantified: int) -> Plan:
         *parts,
         *(bom("K", {"A": 2 if i < requantified else 1}, node=f"N{i:02}") for i in range(existing)),
     ]
-    return build_plan(
-        resources(desired), resources(remote, remote=True), environment="prod", client_id=CLIENT
-    )
+    return plan_of(desired, remote, environment="prod")
 
 
 class TestThresholds:
