@@ -6,6 +6,7 @@ loopback. ``ServedSandboxHandle`` is what the ``sandbox`` fixture yields.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +14,17 @@ import httpx
 
 API = "/shippingservices/fulfillment/v1"
 
+# Building an httpx client loads the CA bundle (~50 ms); the tests only speak plain HTTP
+# over loopback, so every client shares one context built once.
+SHARED_SSL_CONTEXT = ssl.create_default_context()
+
 
 class SandboxAdmin:
     """Synchronous client of the emulator's test controls (``/__sandbox/...``)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._http = httpx.Client(base_url=url, timeout=30.0)
+        self._http = httpx.Client(base_url=url, timeout=30.0, verify=SHARED_SSL_CONTEXT)
 
     def close(self) -> None:
         self._http.close()
@@ -139,6 +144,7 @@ class ServedSandboxHandle:
             f"{self.url}/oauth/token",
             auth=(self.key, self.secret),
             data={"grant_type": "client_credentials"},
+            verify=SHARED_SSL_CONTEXT,
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
@@ -158,4 +164,56 @@ class ServedSandboxHandle:
             headers={"Authorization": f"Bearer {self.token()}"},
             event_hooks=hooks,
             timeout=30.0,
+            verify=SHARED_SSL_CONTEXT,
         )
+
+
+def expect_error(
+    response: httpx.Response, status: int, parameter: str | None = None
+) -> dict[str, Any]:
+    """Assert a unified PB error answer (§8.2) with ``status``, naming ``parameter``.
+
+    Returns the first error item that names ``parameter`` (or the first item).
+    """
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    body = response.json()
+    assert set(body) == {"errors"}, body
+    assert body["errors"], body
+    for error in body["errors"]:
+        assert set(error) == {"errorCode", "errorDescription", "additionalInfo", "parameters"}
+        assert isinstance(error["errorCode"], str) and error["errorCode"]
+        assert not error["errorCode"].startswith("80"), "never an invented 80-prefix code"
+        assert isinstance(error["errorDescription"], str) and error["errorDescription"]
+        assert isinstance(error["parameters"], list)
+    if parameter is None:
+        first: dict[str, Any] = body["errors"][0]
+        return first
+    named = [e for e in body["errors"] if parameter in e["parameters"]]
+    assert named, f"no error names {parameter!r}: {body}"
+    return named[0]
+
+
+def product(sku: str, client_id: str = "C1", **fields: Any) -> dict[str, Any]:
+    """A valid Products object (ITEM unless ``productType`` says otherwise)."""
+    body: dict[str, Any] = {
+        "clientId": client_id,
+        "sku": sku,
+        "productType": "ITEM",
+        "details": {"description": f"product {sku}"},
+    }
+    body.update(fields)
+    return body
+
+
+def bom(
+    kit: str, *components: tuple[str, int], client_id: str = "C1", **fields: Any
+) -> dict[str, Any]:
+    """A valid BOM object for kit ``kit`` listing ``(sku, quantity)`` components."""
+    body: dict[str, Any] = {
+        "clientId": client_id,
+        "sku": kit,
+        "description": f"kit {kit}",
+        "billOfMaterialDetails": [{"sku": s, "quantity": q} for s, q in components],
+    }
+    body.update(fields)
+    return body
