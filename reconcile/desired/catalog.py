@@ -114,7 +114,7 @@ def catalog_files(directory: Path) -> list[Path]:
             if path == directory / SETTINGS_FILE:
                 continue
             found.append(path)
-    return found
+    return sorted(found)
 
 
 def load_catalog(directory: Path, *, settings: Settings | None = None) -> Catalog:

@@ -319,10 +319,10 @@ def _report_yaml_error(source: SourceFile, error: MarkedYAMLError) -> None:
     mark = error.problem_mark or error.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = (error.problem or "invalid YAML").strip()
+    context = ""
     if "found another document" in problem:
         problem = "a second YAML document ('---'): a file holds exactly one"
-    context = ""
-    if error.context:
+    elif error.context:
         start = error.context_mark
         started = f" started at line {start.line + 1}" if start and start is not mark else ""
         context = f" ({error.context.strip()}{started})"

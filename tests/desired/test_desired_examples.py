@@ -1,0 +1,117 @@
+"""The shipped examples: valid ones load cleanly, `invalid/` reports exactly what it shows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from ruamel.yaml import YAML
+
+from reconcile.desired import catalog_files, load_catalog, schema_documents, schema_text
+from reconcile.errors import CatalogError
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "catalog-examples"
+SCHEMAS = REPO / "schemas"
+VALID_EXAMPLES = ["starter", "kits"]
+#: Files of invalid/ that cannot carry a modeline or be read as YAML at all.
+UNREADABLE = {"empty.yaml", "encoding.yaml"}
+
+#: What `validate catalog-examples/invalid` must print, line for line (paths from invalid/).
+EXPECTED_INVALID = (Path(__file__).parent / "invalid_expected.txt").read_text().splitlines()
+
+
+def example_yaml_files() -> list[Path]:
+    """The YAML files of the examples this module owns (starter, kits, invalid)."""
+    found = []
+    for name in [*VALID_EXAMPLES, "invalid"]:
+        found += [p for p in (EXAMPLES / name).rglob("*.y*ml") if ".reconcile" not in p.parts]
+    return sorted(found)
+
+
+class TestValidExamples:
+    @pytest.mark.parametrize("name", VALID_EXAMPLES)
+    def test_example_is_valid_without_warnings(
+        self, name: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each valid example loads with no problem at all."""
+        monkeypatch.chdir(REPO)
+        catalog = load_catalog(Path("catalog-examples") / name)
+        assert catalog.problems == []
+        assert catalog.client_id == "DEMO"
+
+    def test_kits_example_has_a_nested_kit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """kits/ shows a kit whose BOM contains another kit."""
+        catalog = load_catalog(EXAMPLES / "kits")
+        kits = {k.sku for k, p in catalog.resources.products.items() if p.productType == "KIT"}
+        nested = [b for b in catalog.resources.boms.values() if kits & set(b.component_skus)]
+        assert nested
+
+
+class TestInvalidExample:
+    def test_every_problem_is_reported_at_its_place(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """invalid/ yields exactly the documented problems, each at its file:line:col."""
+        monkeypatch.chdir(EXAMPLES / "invalid")
+        with pytest.raises(CatalogError) as caught:
+            load_catalog(Path())
+        assert [str(p) for p in caught.value.problems] == EXPECTED_INVALID
+
+    def test_one_file_per_kind(self) -> None:
+        """Every YAML file of invalid/ contributes at least one problem."""
+        files = {p.name for p in catalog_files(EXAMPLES / "invalid")}
+        reported = {line.split(":", 1)[0] for line in EXPECTED_INVALID}
+        assert files == reported
+
+
+class TestExampleFiles:
+    def test_every_example_dir_has_readme_gitignore_and_settings(self) -> None:
+        """Each example directory documents itself and ignores local sandbox state."""
+        for directory in (EXAMPLES / name for name in [*VALID_EXAMPLES, "invalid"]):
+            assert (directory / "README.md").read_text().strip()
+            assert ".reconcile/" in (directory / ".gitignore").read_text().split()
+            assert "client_id:" in (directory / "reconcile.yaml").read_text()
+
+    @pytest.mark.parametrize(
+        "path", [p for p in example_yaml_files() if p.name not in UNREADABLE], ids=str
+    )
+    def test_modeline_points_at_the_schema(self, path: Path) -> None:
+        """Every example YAML starts with a yaml-language-server modeline to an existing schema."""
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        prefix = "# yaml-language-server: $schema="
+        assert first.startswith(prefix)
+        target = (path.parent / first.removeprefix(prefix)).resolve()
+        expected = "settings" if path.name == "reconcile.yaml" else "catalog"
+        assert target == SCHEMAS / f"{expected}.schema.json"
+
+
+class TestSchemas:
+    @pytest.mark.parametrize(("name", "schema"), schema_documents())
+    def test_committed_schema_is_up_to_date(self, name: str, schema: dict[str, object]) -> None:
+        """schemas/ matches the models; run `reconcile schemas` after changing them."""
+        assert (SCHEMAS / name).read_text(encoding="utf-8") == schema_text(schema)
+
+    @pytest.mark.parametrize(("name", "schema"), schema_documents())
+    def test_schema_is_valid_draft_2020_12(self, name: str, schema: dict[str, object]) -> None:
+        """Each schema is itself a valid JSON Schema 2020-12 document."""
+        Draft202012Validator.check_schema(schema)
+
+    @pytest.mark.parametrize("name", VALID_EXAMPLES)
+    def test_valid_examples_satisfy_the_schemas(self, name: str) -> None:
+        """Editors checking example files against the schemas find nothing to flag."""
+        catalog_schema = json.loads((SCHEMAS / "catalog.schema.json").read_text())
+        settings_schema = json.loads((SCHEMAS / "settings.schema.json").read_text())
+        yaml = YAML(typ="safe")
+        directory = EXAMPLES / name
+        settings = yaml.load(directory / "reconcile.yaml")
+        assert list(Draft202012Validator(settings_schema).iter_errors(settings)) == []
+        for path in catalog_files(directory):
+            errors = list(Draft202012Validator(catalog_schema).iter_errors(yaml.load(path)))
+            assert errors == [], path
+
+    def test_schema_flags_what_the_loader_refuses(self) -> None:
+        """The catalog schema rejects an unknown field and a bad enum (editor feedback)."""
+        schema = json.loads((SCHEMAS / "catalog.schema.json").read_text())
+        bad = {"products": [{"sku": "A", "productType": "ITEMS", "details": {}, "x": 1}]}
+        assert len(list(Draft202012Validator(schema).iter_errors(bad))) == 2

@@ -1,0 +1,109 @@
+"""reconcile.yaml: defaults, validation located at file:line:col, credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconcile.desired import load_settings
+from reconcile.errors import AuthError, SettingsError
+from reconcile.settings import Settings, credentials_for
+
+
+def settings_problems(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "reconcile.yaml").write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path)
+    return [str(p).removeprefix(f"{tmp_path}/") for p in caught.value.problems]
+
+
+class TestLoadSettings:
+    def test_minimal_file_gets_defaults(self, tmp_path: Path) -> None:
+        """client_id alone is enough; everything else has a default."""
+        (tmp_path / "reconcile.yaml").write_text("client_id: DEMO\n")
+        settings = load_settings(tmp_path)
+        assert settings.client_id == "DEMO"
+        assert settings.default_environment == "local"
+        assert settings.prune is False
+        assert settings.limits.max_file_bytes == 5_000_000
+
+    def test_unknown_key_suggests_the_close_one(self, tmp_path: Path) -> None:
+        """A misspelt setting is reported at its key with a suggestion."""
+        found = settings_problems(tmp_path, "client_id: D\nlimits:\n  page_sise: 10\n")
+        assert found == ["reconcile.yaml:3:3: unknown field 'page_sise'; did you mean 'page_size'?"]
+
+    def test_environment_needs_exactly_one_target(self, tmp_path: Path) -> None:
+        """An environment with both base_url and embedded is refused at its mapping."""
+        text = "client_id: D\nenvironments:\n  qa:\n    base_url: https://x\n    embedded: true\n"
+        assert settings_problems(tmp_path, text) == [
+            "reconcile.yaml:4:5: environments.qa: set exactly one of `base_url` or `embedded: true`"
+        ]
+
+    def test_unknown_field_inside_an_environment(self, tmp_path: Path) -> None:
+        """Suggestions work below the environments mapping too."""
+        text = "client_id: D\nenvironments:\n  qa:\n    base_ur: https://x\n"
+        found = settings_problems(tmp_path, text)
+        assert "reconcile.yaml:4:5: unknown field 'base_ur'; did you mean 'base_url'?" in found
+
+    def test_default_environment_must_exist(self, tmp_path: Path) -> None:
+        """default_environment must name a built-in or declared environment."""
+        found = settings_problems(tmp_path, "client_id: D\ndefault_environment: qa\n")
+        assert found == [
+            "reconcile.yaml:1:1: default_environment 'qa' is not defined "
+            "(known: local, production, sandbox)"
+        ]
+
+    def test_limits_out_of_range(self, tmp_path: Path) -> None:
+        """bulk_size above PB's 200 is refused with the bound."""
+        found = settings_problems(tmp_path, "client_id: D\nlimits:\n  bulk_size: 500\n")
+        assert found == ["reconcile.yaml:3:14: limits.bulk_size must be at most 200, not 500"]
+
+    def test_not_a_mapping(self, tmp_path: Path) -> None:
+        """A list is not a settings file."""
+        assert settings_problems(tmp_path, "- client_id\n") == [
+            "reconcile.yaml:1:1: reconcile.yaml must be a mapping of settings, not a list"
+        ]
+
+    def test_yaml_error_is_located(self, tmp_path: Path) -> None:
+        """Syntax errors in reconcile.yaml carry their position too."""
+        found = settings_problems(tmp_path, "client_id: [D\n")
+        assert found[0].startswith("reconcile.yaml:2:1: YAML syntax error:")
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """Without reconcile.yaml the message says how to create it."""
+        with pytest.raises(SettingsError, match="client_id: YOUR-PB-CLIENT-ID"):
+            load_settings(tmp_path)
+
+
+class TestEnvironments:
+    def test_builtin_environments(self) -> None:
+        """local, sandbox and production exist without declaring them."""
+        settings = Settings(client_id="D")
+        assert settings.environment(None)[1].embedded
+        assert settings.environment("production")[1].require_plan_file
+
+    def test_unknown_environment_is_a_settings_error(self) -> None:
+        """Asking for an undeclared environment names the known ones."""
+        with pytest.raises(SettingsError, match="known: local, production, sandbox"):
+            Settings(client_id="D").environment("qa")
+
+
+class TestCredentials:
+    def test_per_environment_variables_win(self) -> None:
+        """PB_<ENV>_API_KEY/SECRET take precedence over the generic pair."""
+        environ = {
+            "PB_API_KEY": "k",
+            "PB_API_SECRET": "s",
+            "PB_SANDBOX_API_KEY": "k2",
+            "PB_SANDBOX_API_SECRET": "s2",
+        }
+        credentials = credentials_for("sandbox", environ)
+        assert credentials.key.get_secret_value() == "k2"
+        assert "k2" not in repr(credentials)
+
+    def test_missing_credentials_name_the_variables_only(self) -> None:
+        """The error lists the variable names and never a value."""
+        with pytest.raises(AuthError, match="PB_SANDBOX_API_KEY") as caught:
+            credentials_for("sandbox", {"PB_API_KEY": "secret-value"})
+        assert "secret-value" not in str(caught.value)
