@@ -12,6 +12,7 @@ import asyncio
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from reconcile.desired import Catalog, load_catalog, load_settings
@@ -92,7 +93,7 @@ async def _fetch_while_loading(
     """Fetch PB's state; a broken catalog is reported before any remote failure."""
     try:
         return await fetch_current_state(
-            client, client_id, desired_skus=_skus_when_loaded(loading), progress=progress
+            client, client_id, desired_skus=partial(_skus_when_loaded, loading), progress=progress
         )
     except BaseException:
         await asyncio.wait([loading])

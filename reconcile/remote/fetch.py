@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconcile.errors import RemoteStateError
 from reconcile.models import Bom, BomKey, Product, RemoteMeta, ResourceSet
@@ -24,10 +24,16 @@ if TYPE_CHECKING:
     from reconcile.plan.change import Change
     from reconcile.remote.client import PBClient
 
+A = TypeVar("A")
+B = TypeVar("B")
+T = TypeVar("T")
+
 #: How many SKUs one filtered search names; a page of results holds at most as many.
 SEARCH_BATCH = 100
 
-SkuSource = Collection[str] | Awaitable[Collection[str]]
+#: The desired product SKUs, or a function returning an awaitable of them (the catalog
+#: still loading): only the fallback GETs need them, so only they wait.
+SkuSource = Collection[str] | Callable[[], Awaitable[Collection[str]]]
 
 
 async def fetch_current_state(
@@ -39,25 +45,49 @@ async def fetch_current_state(
 ) -> ResourceSet:
     """Everything PB holds for ``client_id``, plus any desired product a search hid.
 
-    ``desired_skus`` may be an awaitable (the catalog still loading in a thread): both
-    searches run while it resolves, and only the fallback GETs wait for it.
+    ``desired_skus`` may be a function returning an awaitable (the catalog still loading
+    in a thread): both searches run while it resolves, and only the fallback GETs wait.
     """
-    async with asyncio.TaskGroup() as group:
-        products = group.create_task(_all_products(client, client_id, desired_skus, progress))
-        boms = group.create_task(_search_boms(client, client_id, progress=progress))
+    products, boms = await both(
+        _all_products(client, client_id, desired_skus, progress),
+        _search_boms(client, client_id, progress=progress),
+    )
     current = ResourceSet()
-    for obj in products.result().values():
+    for obj in products.values():
         current.add_product(*wire.product_from_wire(obj))
-    for bom, meta in unique_boms(wire.bom_from_wire(obj) for obj in boms.result()):
+    for bom, meta in unique_boms(wire.bom_from_wire(obj) for obj in boms):
         current.add_bom(bom, meta)
     return current
+
+
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Run two awaitables concurrently; the first failure cancels the other and is raised
+    as itself (a TaskGroup would wrap it in an ExceptionGroup)."""
+    one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        return await one, await two
+    finally:
+        for task in (one, two):
+            task.cancel()
+        await asyncio.gather(one, two, return_exceptions=True)
+
+
+async def all_of(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """``asyncio.gather``, except that the first failure also cancels the rest."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _all_products(
     client: PBClient, client_id: str, desired_skus: SkuSource, progress: Progress
 ) -> dict[str, dict[str, Any]]:
     found = await _search_products(client, client_id, progress=progress)
-    wanted = desired_skus if isinstance(desired_skus, Collection) else await desired_skus
+    wanted = desired_skus if isinstance(desired_skus, Collection) else await desired_skus()
     missing = sorted(set(wanted) - found.keys())
     found.update(await _get_products(client, client_id, missing, progress))
     return found
@@ -98,7 +128,7 @@ async def _get_products(
         progress.update("product lookups", advance=1)
         return obj
 
-    results = await asyncio.gather(*(get(sku) for sku in skus))
+    results = await all_of(get(sku) for sku in skus)
     progress.done("product lookups")
     return {sku: obj for sku, obj in zip(skus, results, strict=True) if obj is not None}
 
@@ -177,9 +207,7 @@ async def read_products(
     wanted = sorted(set(skus))
     batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
     found: dict[str, dict[str, Any]] = {}
-    for part in await asyncio.gather(
-        *(_search_products(client, client_id, skus=b) for b in batches)
-    ):
+    for part in await all_of(_search_products(client, client_id, skus=b) for b in batches):
         found.update(part)
     missing = [s for s in wanted if s not in found]
     found.update(await _get_products(client, client_id, missing, NO_PROGRESS))
@@ -192,7 +220,7 @@ async def read_boms(
     """Every BOM (active or not) of these kits, duplicates included."""
     wanted = sorted(set(kit_skus))
     batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
-    parts = await asyncio.gather(*(_search_boms(client, client_id, kit_skus=b) for b in batches))
+    parts = await all_of(_search_boms(client, client_id, kit_skus=b) for b in batches)
     return [wire.bom_from_wire(obj) for part in parts for obj in part]
 
 
@@ -200,7 +228,7 @@ async def reread(client: PBClient, client_id: str, changes: Sequence[Change]) ->
     """The current state of the resources a saved plan changes, for its stale check."""
     product_skus = [c.key["sku"] for c in changes if c.kind == "product"]
     kit_skus = [c.key["sku"] for c in changes if c.kind == "bom"]
-    products, boms = await asyncio.gather(
+    products, boms = await both(
         read_products(client, client_id, product_skus), read_boms(client, client_id, kit_skus)
     )
     current = ResourceSet()

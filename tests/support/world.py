@@ -116,7 +116,9 @@ class World:
 
     def apply(self, **options: Any) -> ApplyReport:
         """Plan and apply (like ``apply --auto-approve --force``)."""
-        result = self.plan(**options)
+        return self.apply_result(self.plan(**options))
+
+    def apply_result(self, result: engine.PlanResult) -> ApplyReport:
         return asyncio.run(engine.apply_planned(result, environ=self.environ))
 
     def remote(self) -> ResourceSet:

@@ -1,0 +1,128 @@
+"""Apply when PB refuses or fails some writes: independent work lands, reruns converge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconcile.models import BomKey, ProductKey
+from reconcile.sandbox.config import API_PREFIX
+from tests.support.sandbox import ServedSandboxHandle
+from tests.support.world import CLIENT, World, bom, make_world, product, remote
+
+NO_RETRIES = {"limits": {"requests_per_second": 100, "max_in_flight": 16, "retry_attempts": 1}}
+
+
+@pytest.fixture
+def world(tmp_path: Path, sandbox: ServedSandboxHandle) -> Iterator[World]:
+    """Loopback only: faults and strict modes are runtime switches of the served emulator."""
+    for made in make_world("loopback", tmp_path, sandbox):
+        made.settings.update(NO_RETRIES)
+        yield made
+
+
+def statuses(report: Any) -> dict[str, str]:
+    return {r.address: r.status for r in report.results}
+
+
+class TestDependencyFailure:
+    """A BOM whose kit or component failed is skipped, and a rerun finishes the job."""
+
+    def test_failed_component_skips_its_bom_then_rerun_converges(self, world: World) -> None:
+        """The ITEM batch fails (503, no retries): kits land, the BOM is skipped; rerun ends it."""
+        world.write(
+            products=[product("A"), product("KIT", kind="KIT")],
+            boms=[bom("KIT", {"A": 1})],
+        )
+        world.admin.fault("503", method="POST", path_prefix=f"{API_PREFIX}/products/bulk")
+        report = world.apply()
+        assert statuses(report) == {
+            "product.A": "failed",
+            "product.KIT": "done",
+            "bom.KIT": "skipped",
+        }
+        failed = next(r for r in report.results if r.status == "failed")
+        assert "503" in failed.message and failed.transaction_id
+        skipped = next(r for r in report.results if r.status == "skipped")
+        assert skipped.message == "dependency product.A failed"
+        assert not report.succeeded
+
+        rerun = world.apply()
+        assert statuses(rerun) == {"product.A": "done", "bom.KIT": "done"}
+        assert not world.plan().plan.has_changes
+
+
+class TestBulkFallback:
+    """One bad product in a bulk batch does not fail the good ones."""
+
+    def test_rejected_batch_is_written_one_by_one(self, world: World) -> None:
+        """The emulator rejects the whole bulk for one bad date; the others still land."""
+        world.admin.load(products=[remote(product("B"))])
+        world.write(
+            products=[
+                product("A"),
+                product("B", description="edited"),
+                product("BAD", createDate="yesterday"),
+            ]
+        )
+        report = world.apply()
+        assert statuses(report) == {
+            "product.A": "done",
+            "product.B": "done",
+            "product.BAD": "failed",
+        }
+        bad = next(r for r in report.results if r.status == "failed")
+        assert "createDate" in bad.message and bad.transaction_id
+        held = world.remote().products
+        assert held[ProductKey(CLIENT, "B")].details.description == "edited"
+        assert ProductKey(CLIENT, "BAD") not in held
+
+
+class TestUnavailable:
+    """Server faults after every retry fail only the writes they hit."""
+
+    def test_bom_create_fault_fails_only_that_bom(self, world: World) -> None:
+        """A 503 on one BOM create fails it with a transaction id; products are done."""
+        world.write(
+            products=[product("A"), product("K1", kind="KIT"), product("K2", kind="KIT")],
+            boms=[bom("K1", {"A": 1}), bom("K2", {"A": 2})],
+        )
+        planned = world.plan()
+        # The next BOM request after the plan is one of the two creates.
+        world.admin.fault("503", method="POST", path_prefix=f"{API_PREFIX}/bill-of-materials")
+        report = world.apply_result(planned)
+        result = statuses(report)
+        assert [a for a, s in result.items() if s == "failed"] in (["bom.K1"], ["bom.K2"])
+        assert sum(s == "done" for s in result.values()) == 4
+        failed = next(r for r in report.results if r.status == "failed")
+        assert "503" in failed.message and failed.transaction_id
+        rerun = world.apply()
+        assert rerun.succeeded and len(rerun.results) == 1
+        assert len(world.remote().boms) == 2
+
+    def test_bulk_fault_with_unknown_outcome_is_confirmed_by_reread(self, world: World) -> None:
+        """A bulk that committed but answered 503 is reported done after the re-read."""
+        world.write(products=[product("A"), product("B")])
+        world.admin.fault(
+            "503", method="POST", path_prefix=f"{API_PREFIX}/products/bulk", after_commit=True
+        )
+        report = world.apply()
+        assert statuses(report) == {"product.A": "done", "product.B": "done"}
+
+    def test_bom_key_unique_after_lost_create(self, world: World) -> None:
+        """A BOM create that committed but failed leaves one BOM, reported done."""
+        world.write(products=[product("A"), product("K", kind="KIT")], boms=[bom("K", {"A": 1})])
+        planned = world.plan()
+        world.admin.fault(
+            "503",
+            method="POST",
+            path_prefix=f"{API_PREFIX}/bill-of-materials",
+            after_commit=True,
+        )
+        report = world.apply_result(planned)
+        assert statuses(report)["bom.K"] == "done"
+        assert BomKey(CLIENT, "K", "") in world.remote().boms
+        assert not world.plan().plan.has_changes
