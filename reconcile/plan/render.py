@@ -92,7 +92,11 @@ class _TextWriter:
 
 
 def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> Text:
-    """The plan as Terraform-like text; ``color=False`` gives plain, unstyled text."""
+    """The plan as Terraform-like text; ``color=False`` gives plain, unstyled text.
+
+    It has no final newline, and its lines are meant to be printed unwrapped
+    (``Console(soft_wrap=True).print(text)``) so that piping it keeps each field on a line.
+    """
     out = _TextWriter(color)
     out.line(header_line(plan), "bold")
     selection = selection_line(plan)
@@ -104,7 +108,7 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
     _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
     _text_unmanaged(out, plan)
-    out.line(summary_line(plan), "bold")
+    out.add(summary_line(plan), "bold")
     return out.text
 
 

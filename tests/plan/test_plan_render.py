@@ -71,8 +71,7 @@ class TestText:
                   billOfMaterialDetails[sku=A].quantity: 1 → 2
                   billOfMaterialDetails[sku=C]:          (absent) → {"sku": "C", "quantity": 1}
 
-            Plan: 0 to create, 3 to update, 1 to deactivate, 1 unchanged.
-            """
+            Plan: 0 to create, 3 to update, 1 to deactivate, 1 unchanged."""
         )
         plain = render_text(review_plan(), color=False).plain
         assert plain == expected.replace("SANDBOX", ".reconcile/sandbox.sqlite3")
@@ -106,7 +105,7 @@ class TestText:
     def test_no_changes(self) -> None:
         """An empty plan says PB matches the catalog."""
         plain = render_text(make_plan([product("A")], [product("A")]), color=False).plain
-        assert plain.endswith("No changes. PB matches the catalog.\n")
+        assert plain.endswith("\nNo changes. PB matches the catalog.")
 
     def test_warnings_and_violations_are_shown(self) -> None:
         """Warnings and safety violations each get a section before the summary."""
