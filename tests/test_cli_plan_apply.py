@@ -1,0 +1,260 @@
+"""The plan, apply and show commands through the real entry point: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconcile.cli import main
+from tests.support.sandbox import ServedSandboxHandle
+from tests.support.world import CLIENT, World, bom, make_world, product, remote
+
+EXAMPLES = Path(__file__).parent.parent / "catalog-examples"
+ANSI = "\x1b["
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> Run:
+    """Call ``reconcile.cli.main`` (exit-code mapping included) with captured streams."""
+    environ = {"NO_COLOR": None, "FORCE_COLOR": None, **(env or {})}
+    with CliRunner().isolation(input=stdin, env=environ) as (out, err, _):
+        try:
+            main(args)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        else:
+            code = 0
+        return Run(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+@pytest.fixture
+def world(tmp_path: Path, sandbox: ServedSandboxHandle) -> Iterator[World]:
+    """A catalog whose default environment is the served emulator on 127.0.0.1."""
+    yield from make_world("loopback", tmp_path, sandbox)
+
+
+def cli(world: World, *args: str, stdin: str | None = None) -> Run:
+    return run([*args], env=world.environ, stdin=stdin)
+
+
+KIT = {
+    "products": [product("A"), product("KIT", kind="KIT")],
+    "boms": [bom("KIT", {"A": 1})],
+}
+
+
+class TestQuickStart:
+    """The README's main job: apply the kits example on `local`, then plan converges."""
+
+    def test_apply_then_plan_detailed_exitcode(self, tmp_path: Path) -> None:
+        """`apply catalog-examples/kits --auto-approve` then `plan --detailed-exitcode` → 0."""
+        catalog = tmp_path / "kits"
+        shutil.copytree(EXAMPLES / "kits", catalog, ignore=shutil.ignore_patterns(".reconcile"))
+        first = run(["apply", str(catalog), "--auto-approve"])
+        assert first.code == 0, first.stderr + first.stdout
+        assert "Apply complete" in first.stdout
+        assert "environment 'local'" in first.stdout and "sandbox.db" in first.stdout
+        assert (catalog / ".reconcile").is_dir()
+        again = run(["plan", str(catalog), "--detailed-exitcode"])
+        assert again.code == 0, again.stdout
+        assert "No changes" in again.stdout
+
+
+class TestPlanCommand:
+    """`reconcile plan`: formats, saved plans and exit codes."""
+
+    def test_detailed_exitcode_two_when_changes(self, world: World) -> None:
+        """With changes, --detailed-exitcode exits 2; without the flag, 0."""
+        world.write(**KIT)
+        assert cli(world, "plan", str(world.directory), "--detailed-exitcode").code == 2
+        result = cli(world, "plan", str(world.directory))
+        assert result.code == 0
+        assert "+ product.A" in result.stdout and "Plan: 3 to create" in result.stdout
+
+    def test_json_format_is_only_json(self, world: World) -> None:
+        """--format json prints the plan JSON and nothing else on stdout."""
+        world.write(**KIT)
+        result = cli(world, "plan", str(world.directory), "--format", "json")
+        data = json.loads(result.stdout)
+        assert data["environment"] == "test" and data["client_id"] == CLIENT
+        assert [c["address"] for c in data["changes"]] == ["product.A", "product.KIT", "bom.KIT"]
+
+    def test_markdown_format(self, world: World) -> None:
+        """--format markdown renders a pull-request comment."""
+        world.write(**KIT)
+        result = cli(world, "plan", str(world.directory), "--format", "markdown")
+        assert result.code == 0 and "<details>" in result.stdout
+
+    def test_out_and_summary_json(self, world: World, tmp_path: Path) -> None:
+        """--out saves the plan for `show`/`apply --plan`; --summary-json writes counts."""
+        world.write(**KIT)
+        plan_file, summary = tmp_path / "plan.json", tmp_path / "summary.json"
+        result = cli(
+            world,
+            "plan",
+            str(world.directory),
+            "--out",
+            str(plan_file),
+            "--summary-json",
+            str(summary),
+        )
+        assert result.code == 0
+        assert json.loads(plan_file.read_text())["format_version"].startswith("1.")
+        assert json.loads(summary.read_text())
+        assert not list(tmp_path.glob(".plan.json.*")), "no temporary file left behind"
+
+    def test_invalid_catalog_exits_3(self, world: World) -> None:
+        """A catalog error is reported with its location and exit code 3."""
+        (world.directory / "bad.yaml").write_text("products:\n  - sku: X\n")
+        result = cli(world, "plan", str(world.directory))
+        assert result.code == 3
+        assert "bad.yaml:2" in result.stderr
+
+    def test_bad_credentials_exit_4(self, world: World) -> None:
+        """Rejected credentials are a remote error (exit 4) that never prints the secret."""
+        world.write(**KIT)
+        env = {"PB_TEST_API_KEY": "wrong-key", "PB_TEST_API_SECRET": "wrong-secret"}
+        result = run(["plan", str(world.directory)], env=env)
+        assert result.code == 4
+        assert "wrong-secret" not in result.stderr + result.stdout
+
+    def test_unknown_option_exits_64(self, world: World) -> None:
+        """A command-line mistake is a usage error (64), not 2 (changes present)."""
+        assert cli(world, "plan", "--no-such-option").code == 64
+
+    def test_unknown_environment_exits_3(self, world: World) -> None:
+        """--env naming no environment of reconcile.yaml is a settings error."""
+        world.write(**KIT)
+        result = cli(world, "plan", str(world.directory), "--env", "nowhere")
+        assert result.code == 3 and "nowhere" in result.stderr
+
+
+class TestColour:
+    """Colour follows FORCE_COLOR/NO_COLOR and --no-color."""
+
+    def test_forced_colour_and_its_overrides(self, world: World) -> None:
+        """FORCE_COLOR colours the plan; NO_COLOR or --no-color remove every ANSI code."""
+        world.write(**KIT)
+        args = ["plan", str(world.directory)]
+        forced = {**world.environ, "FORCE_COLOR": "1"}
+        assert ANSI in run(args, env=forced).stdout
+        assert ANSI not in run(["--no-color", *args], env=forced).stdout
+        assert ANSI not in run(args, env={**forced, "NO_COLOR": "1"}).stdout
+
+
+class TestApplyCommand:
+    """`reconcile apply`: approval, safety, saved plans and exit codes."""
+
+    def test_auto_approve_applies(self, world: World) -> None:
+        """--auto-approve applies without asking; a second plan is empty."""
+        world.write(**KIT)
+        result = cli(world, "apply", str(world.directory), "--auto-approve")
+        assert result.code == 0 and "Apply complete: 3 done." in result.stdout
+        assert cli(world, "plan", str(world.directory), "--detailed-exitcode").code == 0
+
+    def test_refuses_to_prompt_without_a_terminal(self, world: World) -> None:
+        """Without --auto-approve and no TTY on stdin, apply refuses (64) before planning."""
+        world.write(**KIT)
+        result = cli(world, "apply", str(world.directory), stdin="y\n")
+        assert result.code == 64 and "--auto-approve" in result.stderr
+        assert world.admin.count(route="/products/bulk") == 0
+
+    def test_unsafe_plan_exits_6_and_force_applies(self, world: World) -> None:
+        """An apply over the update threshold exits 6 unless --force."""
+        skus = [f"P{i}" for i in range(10)]
+        world.admin.load(products=[remote(product(s)) for s in skus])
+        world.write(products=[product(s, description="new") for s in skus])
+        refused = cli(world, "apply", str(world.directory), "--auto-approve")
+        assert refused.code == 6 and "--force" in refused.stderr
+        assert world.admin.count(route="/products/bulk") == 0
+        forced = cli(world, "apply", str(world.directory), "--auto-approve", "--force")
+        assert forced.code == 0
+
+    def test_partial_failure_exits_5_with_table(self, world: World) -> None:
+        """A failed write exits 5 and names the resource and PB's reason."""
+        world.write(products=[product("A"), product("BAD", createDate="yesterday")])
+        result = cli(world, "apply", str(world.directory), "--auto-approve")
+        assert result.code == 5
+        assert "product.BAD" in result.stdout and "createDate" in result.stdout
+        assert "Apply partly failed" in result.stdout
+
+    def test_saved_plan_round_trip(self, world: World, tmp_path: Path) -> None:
+        """plan --out, show FILE, apply --plan FILE: applies exactly the reviewed plan."""
+        world.write(**KIT)
+        plan_file = tmp_path / "plan.json"
+        assert cli(world, "plan", str(world.directory), "--out", str(plan_file)).code == 0
+        shown = cli(world, "show", str(plan_file))
+        assert shown.code == 0 and "+ bom.KIT" in shown.stdout
+        assert json.loads(cli(world, "show", str(plan_file), "--format", "json").stdout)
+        applied = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
+        assert applied.code == 0, applied.stderr
+        assert cli(world, "plan", str(world.directory), "--detailed-exitcode").code == 0
+
+    def test_stale_saved_plan_exits_7(
+        self, world: World, sandbox: ServedSandboxHandle, tmp_path: Path
+    ) -> None:
+        """A resource changed through the API after `plan --out` refuses the apply (7)."""
+        world.write(**KIT)
+        cli(world, "apply", str(world.directory), "--auto-approve")
+        world.write(products=[product("A", description="v2"), product("KIT", kind="KIT")])
+        plan_file = tmp_path / "plan.json"
+        cli(world, "plan", str(world.directory), "--out", str(plan_file))
+        with sandbox.client() as api:
+            body = {"clientId": CLIENT, **product("A", description="someone else")}
+            assert api.put("/products/A", json=body).status_code == 200
+        result = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
+        assert result.code == 7 and "product.A" in result.stderr
+
+    def test_plan_for_other_environment_exits_7(self, world: World, tmp_path: Path) -> None:
+        """A plan made for one environment is refused by another."""
+        world.write(**KIT)
+        plan_file = tmp_path / "plan.json"
+        cli(world, "plan", str(world.directory), "--out", str(plan_file))
+        data = json.loads(plan_file.read_text())
+        plan_file.write_text(json.dumps({**data, "environment": "sandbox"}))
+        result = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
+        assert result.code == 7 and "'sandbox'" in result.stderr
+
+    def test_plan_with_selection_options_is_usage_error(self, world: World, tmp_path: Path) -> None:
+        """--target with --plan is refused (64): a saved plan applies as reviewed."""
+        world.write(**KIT)
+        plan_file = tmp_path / "plan.json"
+        cli(world, "plan", str(world.directory), "--out", str(plan_file))
+        result = cli(
+            world, "apply", str(world.directory), "--plan", str(plan_file), "--target", "A"
+        )
+        assert result.code == 64
+
+    def test_require_plan_file(self, world: World) -> None:
+        """An environment with require_plan_file refuses apply without --plan (64)."""
+        world.settings["environments"]["test"]["require_plan_file"] = True
+        world.write(**KIT)
+        result = cli(world, "apply", str(world.directory), "--auto-approve")
+        assert result.code == 64 and "--plan" in result.stderr
+
+
+class TestShowCommand:
+    """`reconcile show FILE`."""
+
+    def test_not_a_plan_exits_64(self, tmp_path: Path) -> None:
+        """A file that is not a saved plan is a usage error naming the file."""
+        bogus = tmp_path / "bogus.json"
+        bogus.write_text("{}")
+        result = run(["show", str(bogus)])
+        assert result.code == 64 and "bogus.json" in result.stderr
+
+    def test_missing_file_exits_64(self, tmp_path: Path) -> None:
+        """A missing file is a usage error."""
+        assert run(["show", str(tmp_path / "none.json")]).code == 64
