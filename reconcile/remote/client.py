@@ -61,7 +61,7 @@ from reconcile.remote.failure import (
 )
 from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.redact import Redactor
-from reconcile.remote.tls import check_base_url, tls_context
+from reconcile.remote.tls import check_base_url, proxy_for, tls_context
 from reconcile.remote.transaction import OperationIds, TransactionIds, check_run_id, new_run_id
 from reconcile.settings import Credentials, Limits
 
@@ -77,6 +77,9 @@ Json = dict[str, Any]
 for _name in ("httpx", "httpcore"):
     if logging.getLogger(_name).level == logging.NOTSET:
         logging.getLogger(_name).setLevel(logging.WARNING)
+# Retries are logged here, with operation, resource and reason; stamina's own warning
+# ("stamina.retry_scheduled", no details) would only add noise on stderr.
+stamina.instrumentation.set_on_retry_hooks([])
 
 
 class _Retry(Exception):
@@ -176,6 +179,7 @@ class PBClient:
             self.base_url = check_base_url(base_url)
             transport = httpx.AsyncHTTPTransport(
                 verify=tls_context(),
+                proxy=proxy_for(self.base_url),
                 limits=httpx.Limits(
                     max_connections=limits.max_in_flight,
                     max_keepalive_connections=limits.max_in_flight,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
+import urllib.request
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,6 +49,20 @@ def check_base_url(url: str) -> str:
             f"unencrypted. Plain http is allowed only for loopback addresses; {hint}"
         )
     return url.rstrip("/")
+
+
+def proxy_for(url: str) -> str | None:
+    """The HTTPS proxy the environment asks for (HTTPS_PROXY, minus NO_PROXY), if any.
+
+    The value may carry proxy credentials: never log or print it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https":  # plain http goes to loopback only, never through a proxy
+        return None
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
 
 
 def tls_context() -> ssl.SSLContext:
