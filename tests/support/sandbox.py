@@ -102,10 +102,8 @@ class SandboxAdmin:
         self, method: str | None = None, route: str | None = None, status: int | None = None
     ) -> int:
         """How many logged requests match (route is the template, with or without API prefix)."""
-        if route is not None and not route.startswith("/"):
-            route = f"{API}/{route}"
-        elif route is not None and not route.startswith((API, "/oauth", "(")):
-            route = f"{API}{route}"
+        if route is not None and not route.startswith((API, "/oauth", "/__sandbox", "(")):
+            route = f"{API}/{route.lstrip('/')}"
         return sum(
             row["count"]
             for row in self.stats()["by_route"]
