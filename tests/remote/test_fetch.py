@@ -1,0 +1,143 @@
+"""remote/fetch.py against the emulator: paged current state, BOM keys, targeted reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from reconcile.errors import RemoteStateError
+from reconcile.models import BomKey, ProductKey
+from reconcile.plan.plan import build_plan
+from reconcile.remote.client import PBClient
+from reconcile.remote.fetch import fetch_current_state, fetch_inventory, read_products, reread
+from tests.remote.test_apply import CLIENT, Sandbox, catalog, item, run
+
+
+def wire_product(sku: str, **fields: Any) -> dict[str, Any]:
+    body = {"clientId": CLIENT, "sku": sku, "productType": "ITEM", "details": {"description": sku}}
+    return {**body, **fields}
+
+
+def wire_bom(sku: str, parts: dict[str, int], **fields: Any) -> dict[str, Any]:
+    lines = [{"sku": s, "quantity": q} for s, q in parts.items()]
+    return {
+        "clientId": CLIENT,
+        "sku": sku,
+        "description": "r",
+        "billOfMaterialDetails": lines,
+        **fields,
+    }
+
+
+async def create(
+    client: PBClient, products: list[str], boms: Sequence[dict[str, Any]] = ()
+) -> list[str]:
+    for sku in products:
+        kind = "KIT" if sku.startswith("K") else "ITEM"
+        await client.create_product(wire_product(sku, productType=kind))
+    ids = []
+    for body in boms:
+        created = await client.create_bom(body)
+        ids.append(str(created["billOfMaterialId"]))
+    return ids
+
+
+class TestCurrentState:
+    """Everything PB holds for the client, in the catalog's models."""
+
+    def test_pages_are_all_read(self, inprocess_sandbox: Sandbox) -> None:
+        """With a page cap of 3, seven products and their BOMs all come back."""
+        inprocess_sandbox[2].page_max = 3
+
+        async def work(client: PBClient) -> Any:
+            await create(
+                client, [f"P{i}" for i in range(6)] + ["KIT"], [wire_bom("KIT", {"P0": 1})]
+            )
+            return await fetch_current_state(client, CLIENT, desired_skus=())
+
+        held = run(inprocess_sandbox, work)
+        assert len(held.products) == 7 and BomKey(CLIENT, "KIT", "") in held.boms
+        assert held.meta[ProductKey(CLIENT, "P0")].pb_update_date is not None
+
+    def test_inactive_boms_are_included(self, inprocess_sandbox: Sandbox) -> None:
+        """A deactivated BOM is part of the current state, so it can be reactivated."""
+
+        async def work(client: PBClient) -> Any:
+            (bom_id,) = await create(client, ["P0", "KIT"], [wire_bom("KIT", {"P0": 1})])
+            await client.update_bom(bom_id, wire_bom("KIT", {"P0": 1}, active=False))
+            return await fetch_current_state(client, CLIENT, desired_skus=())
+
+        held = run(inprocess_sandbox, work)
+        assert not held.boms[BomKey(CLIENT, "KIT", "")].active
+
+    def test_two_active_boms_for_one_key_name_both_ids(self, inprocess_sandbox: Sandbox) -> None:
+        """Two active BOMs with one (sku, node) raise RemoteStateError naming both ids."""
+
+        async def work(client: PBClient) -> Any:
+            ids = await create(
+                client, ["P0", "KIT"], [wire_bom("KIT", {"P0": 1}), wire_bom("KIT", {"P0": 2})]
+            )
+            with pytest.raises(RemoteStateError) as caught:
+                await fetch_current_state(client, CLIENT, desired_skus=())
+            return ids, str(caught.value)
+
+        ids, message = run(inprocess_sandbox, work)
+        assert all(i in message for i in ids) and "bom.KIT" in message
+
+    def test_other_nodes_are_other_keys(self, inprocess_sandbox: Sandbox) -> None:
+        """BOMs of one kit at two nodes are two resources, not duplicates."""
+
+        async def work(client: PBClient) -> Any:
+            await create(
+                client,
+                ["P0", "KIT"],
+                [wire_bom("KIT", {"P0": 1}, node="N1"), wire_bom("KIT", {"P0": 1}, node="N2")],
+            )
+            return await fetch_current_state(client, CLIENT, desired_skus=())
+
+        assert len(run(inprocess_sandbox, work).boms) == 2
+
+
+class TestTargetedReads:
+    """Re-reads of exactly the resources a plan or a batch wrote."""
+
+    def test_read_products_finds_only_those_asked(self, inprocess_sandbox: Sandbox) -> None:
+        """A SKU-filtered read returns the SKUs asked that exist, nothing else."""
+
+        async def work(client: PBClient) -> Any:
+            await create(client, ["A", "B", "C"])
+            return await read_products(client, CLIENT, ["A", "C", "MISSING"])
+
+        assert set(run(inprocess_sandbox, work)) == {"A", "C"}
+
+    def test_reread_covers_planned_resources(self, inprocess_sandbox: Sandbox) -> None:
+        """reread returns the planned products and BOMs with their metadata."""
+
+        async def work(client: PBClient) -> Any:
+            await create(client, ["A", "B", "KIT"], [wire_bom("KIT", {"A": 1})])
+            current = await fetch_current_state(client, CLIENT, desired_skus=())
+            desired = catalog(item("A", description="new"))
+            plan = build_plan(desired, current, environment="t", client_id=CLIENT, prune=True)
+            return await reread(client, CLIENT, plan.changes)
+
+        again = run(inprocess_sandbox, work)
+        assert set(again.products) == {ProductKey(CLIENT, s) for s in ("A", "B", "KIT")}
+        assert set(again.boms) == {BomKey(CLIENT, "KIT", "")}
+        assert again.meta[BomKey(CLIENT, "KIT", "")].bom_id
+
+    def test_inventory_is_summed_over_nodes(self, inprocess_sandbox: Sandbox) -> None:
+        """On-hand quantities of one SKU at two nodes add up; unknown SKUs are absent."""
+        inprocess_sandbox[1].add_inventory(
+            [
+                {"clientId": CLIENT, "sku": "A", "node": "N1", "quantity": 2},
+                {"clientId": CLIENT, "sku": "A", "node": "N2", "quantity": 3},
+                {"clientId": CLIENT, "sku": "B", "node": "N1", "quantity": 0},
+            ]
+        )
+
+        async def work(client: PBClient) -> Any:
+            return await fetch_inventory(client, CLIENT, ["A", "B", "Z"])
+
+        assert run(inprocess_sandbox, work) == {"A": 5, "B": 0}
