@@ -6,6 +6,7 @@ Public entry points: :func:`load_catalog`, :func:`load_settings` (reading),
 """
 
 from reconcile.desired.catalog import Catalog, catalog_files, load_catalog, load_settings
+from reconcile.desired.fmt import FormatResult, fmt_targets, format_files, format_text
 from reconcile.desired.schema import (
     SchemaDocument,
     catalog_schema,
@@ -14,16 +15,22 @@ from reconcile.desired.schema import (
     settings_schema,
     write_schemas,
 )
+from reconcile.desired.writer import write_catalog
 
 __all__ = [
     "Catalog",
+    "FormatResult",
     "SchemaDocument",
     "catalog_files",
     "catalog_schema",
+    "fmt_targets",
+    "format_files",
+    "format_text",
     "load_catalog",
     "load_settings",
     "schema_documents",
     "schema_text",
     "settings_schema",
+    "write_catalog",
     "write_schemas",
 ]

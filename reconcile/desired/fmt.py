@@ -1,0 +1,217 @@
+"""`reconcile fmt`: canonical key order and indentation, keeping every comment.
+
+ruamel attaches a comment to the key *before* it, so reordering a mapping in memory
+would move comments to the wrong keys. Block mappings are therefore reordered as text:
+each key owns its lines (the full-line comments just above it that are not indented
+deeper than it, its own line, and its value's lines), and those spans are permuted.
+Only then does the round-trip loader re-indent the whole file. A file already in
+canonical form comes out byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from reconcile.desired.catalog import catalog_files
+from reconcile.desired.layout import ORDERS, canonical_order, round_trip_yaml
+from reconcile.desired.source import display_path
+from reconcile.errors import Problem
+from reconcile.settings import SETTINGS_FILE
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """Permute the line spans of one block mapping's keys (0-based, end exclusive)."""
+
+    spans: list[tuple[int, int]]  # in the original key order
+    order: list[int]  # span indexes in the wanted order
+    key_offsets: list[int]  # where each span's key line is, relative to its start
+    prefix: str  # "  - " when the first key shares its line with a sequence dash
+    col: int
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    def apply(self, lines: list[str]) -> None:
+        """Rewrite ``lines`` in place; nested edits applied before keep the spans valid."""
+        chunks = [lines[first:last] for first, last in self.spans]
+        if self.prefix:
+            chunks[0][0] = " " * self.col + chunks[0][0][self.col :]
+            new_first = chunks[self.order[0]]
+            offset = self.key_offsets[self.order[0]]
+            new_first[offset] = self.prefix + new_first[offset][self.col :]
+        lines[self.spans[0][0] : self.spans[-1][1]] = [
+            line for index in self.order for line in chunks[index]
+        ]
+
+
+@dataclass
+class FormatResult:
+    """What fmt did (or would do): files changed, their diffs, files it could not read."""
+
+    changed: list[Path] = field(default_factory=list)
+    diffs: dict[Path, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def format_text(text: str, *, reorder: bool = True) -> str:
+    """The canonical form of one YAML document; raises ruamel's YAMLError on bad YAML."""
+    yaml = round_trip_yaml()
+    data = yaml.load(text)
+    if data is None:  # only comments: nothing to lay out
+        return text
+    if reorder and isinstance(data, CommentedMap):
+        lines = text.splitlines(keepends=True)
+        edits = sorted(_block_edits(data, (), lines), key=lambda e: e.start, reverse=True)
+        for edit in edits:
+            edit.apply(lines)
+        if edits:
+            data = yaml.load("".join(lines))
+        _reorder_flow_mappings(data, ())
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def fmt_targets(paths: Iterable[Path]) -> list[Path]:
+    """Files to format: each file given, and for a directory its catalog and reconcile.yaml."""
+    targets: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            settings = path / SETTINGS_FILE
+            targets += ([settings] if settings.is_file() else []) + catalog_files(path)
+        else:
+            targets.append(path)
+    return targets
+
+
+def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
+    """Format files in place (or only report, with ``check``); a bad file is a problem."""
+    result = FormatResult()
+    for path in fmt_targets(paths):
+        try:
+            before = path.read_text(encoding="utf-8")
+            after = format_text(before, reorder=path.name != SETTINGS_FILE)
+        except (OSError, UnicodeDecodeError, YAMLError) as e:
+            result.problems.append(_unformattable(path, e))
+            continue
+        if after == before:
+            continue
+        result.changed.append(path)
+        result.diffs[path] = _diff(path, before, after)
+        if not check:
+            path.write_text(after, encoding="utf-8")
+    return result
+
+
+def _unformattable(path: Path, error: Exception) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    reason = getattr(error, "problem", None) or getattr(error, "strerror", None) or str(error)
+    return Problem(display_path(path), line, col, f"cannot format: {reason}; fix it first")
+
+
+def _diff(path: Path, before: str, after: str) -> str:
+    name = display_path(path)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), name, name
+    )
+    return "".join(lines)
+
+
+def _order_for(path: tuple[str, ...]) -> Sequence[str] | None:
+    return ORDERS.get(path)
+
+
+def _children(node: Any, path: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    if isinstance(node, CommentedMap):
+        for key, value in node.items():
+            yield value, (*path, str(key))
+    elif isinstance(node, CommentedSeq):
+        for value in node:
+            yield value, (*path, "*")
+
+
+def _block_edits(node: Any, path: tuple[str, ...], lines: list[str]) -> Iterator[_Edit]:
+    order = _order_for(path)
+    if isinstance(node, CommentedMap) and order is not None and not node.fa.flow_style():
+        keys = list(node.keys())
+        wanted = canonical_order(keys, order)
+        if wanted != keys:
+            edit = _reorder_block(node, keys, wanted, lines)
+            if edit is not None:
+                yield edit
+    for child, child_path in _children(node, path):
+        yield from _block_edits(child, child_path, lines)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _reorder_block(
+    mapping: CommentedMap, keys: list[Any], wanted: list[Any], lines: list[str]
+) -> _Edit | None:
+    positions = [mapping.lc.key(k) for k in keys]
+    col = positions[0][1]
+    starts = [line for line, _ in positions]
+    if any(c != col for _, c in positions) or starts != sorted(set(starts)):
+        return None  # not a plain block mapping (complex keys, odd layout): leave it
+    spans = _spans(starts, col, lines)
+    prefix = lines[starts[0]][:col]
+    return _Edit(
+        spans=spans,
+        order=[keys.index(k) for k in wanted],
+        key_offsets=[start - span[0] for start, span in zip(starts, spans, strict=True)],
+        prefix=prefix if prefix.strip() else "",
+        col=col,
+    )
+
+
+def _spans(starts: list[int], col: int, lines: list[str]) -> list[tuple[int, int]]:
+    """Line ranges owned by each key: leading comments, key line, value lines."""
+    begins = [starts[0]]
+    for previous, start in itertools.pairwise(starts):
+        begin = start
+        while begin - 1 > previous and _leads(lines[begin - 1], col):
+            begin -= 1
+        begins.append(begin)
+    ends = [*begins[1:], _mapping_end(lines, starts[-1], col)]
+    return list(zip(begins, ends, strict=True))
+
+
+def _leads(line: str, col: int) -> bool:
+    stripped = line.strip()
+    return not stripped or (stripped.startswith("#") and _indent(line) <= col)
+
+
+def _mapping_end(lines: list[str], last_key: int, col: int) -> int:
+    """One past the last line of the last key's value (trailing blank lines excluded)."""
+    end = last_key + 1
+    for i in range(last_key + 1, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped:
+            continue
+        if _indent(lines[i]) <= col:
+            break
+        end = i + 1
+    return end
+
+
+def _reorder_flow_mappings(node: Any, path: tuple[str, ...]) -> None:
+    order = _order_for(path)
+    if isinstance(node, CommentedMap) and order is not None and node.fa.flow_style():
+        for key in canonical_order(list(node.keys()), order):
+            node.move_to_end(key)
+    for child, child_path in _children(node, path):
+        _reorder_flow_mappings(child, child_path)
