@@ -136,7 +136,11 @@ class Plan(BaseModel):
         return bool(self.changes)
 
     def change_for(self, address: str) -> Change | None:
+        """The change of one address (a linear search: use ``by_address`` in loops)."""
         return next((c for c in self.changes if c.address == address), None)
+
+    def by_address(self) -> dict[str, Change]:
+        return {c.address: c for c in self.changes}
 
     def deactivated_product_skus(self) -> list[str]:
         """SKUs of products this plan turns inactive: the ones to check inventory for."""
@@ -341,15 +345,10 @@ class _Planner:
         have: Resource | None,
         outcome: _KindOutcome,
     ) -> None:
-        if want is None and have is not None:
-            if not have.active:
-                return  # already deactivated: neither a change nor unmanaged
-            if self.prune:
-                outcome.changes.append(self._deactivate(kind, key, have))
-            else:
-                outcome.unmanaged.append(key.address)
+        if want is None:
+            if have is not None:
+                self._plan_undeclared(kind, key, have, outcome)
             return
-        assert want is not None  # the key came from one side or the other
         if have is None:
             outcome.changes.append(_change(kind, key, "create", after=want))
             return
@@ -361,6 +360,16 @@ class _Planner:
             kind, key=key, action="update", have=have, after=want, field_changes=field_changes
         )
         outcome.changes.append(update)
+
+    def _plan_undeclared(
+        self, kind: Kind, key: ResourceKey, have: Resource, outcome: _KindOutcome
+    ) -> None:
+        if not have.active:
+            return  # already deactivated: neither a change nor unmanaged
+        if self.prune:
+            outcome.changes.append(self._deactivate(kind, key, have))
+        else:
+            outcome.unmanaged.append(key.address)
 
     def _deactivate(self, kind: Kind, key: ResourceKey, have: Resource) -> Change:
         after = have.model_copy(update={"active": False})

@@ -291,6 +291,14 @@ class TestLookup:
         picked = select_changes(plan, ["bom.K", "product.A"])
         assert [c.address for c in picked] == ["product.A", "bom.K"]
 
+    def test_by_address_indexes_every_change(self) -> None:
+        """by_address maps each change's address to it."""
+        plan = plan_of([product("A"), kit("K"), bom("K", {"A": 1})], [])
+        index = plan.by_address()
+        assert list(index) == ["product.A", "product.K", "bom.K"]
+        assert index["bom.K"] is plan.change_for("bom.K")
+        assert plan.change_for("bom.Q") is None
+
     def test_select_changes_names_unknown_addresses(self) -> None:
         """An address the plan does not hold is an error naming it."""
         plan = plan_of([product("A")], [])
