@@ -37,6 +37,7 @@ from reconcile.errors import (
     EXIT_APPLY_FAILED,
     EXIT_CHANGES,
     EXIT_ERROR,
+    EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
     CatalogError,
@@ -168,6 +169,34 @@ def validate(directory: pathlib.Path, output_format: str | None) -> int:
         err=True,
     )
     return EXIT_OK
+
+
+# ---- fmt (canonical layout of catalog files: reconcile.desired.fmt) ----
+
+
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=pathlib.Path))
+@click.option("--check", is_flag=True, help="change nothing; exit 1 if a file would change")
+@click.option("--diff", "show_diff", is_flag=True, help="print a unified diff of each change")
+def fmt_command(paths: tuple[pathlib.Path, ...], check: bool, show_diff: bool) -> int:
+    """Rewrite catalog files (default: the catalog in the current directory) canonically.
+
+    Keys in the documented order, mappings indented 2, list dashes offset 2; comments
+    and the schema modeline are kept. With --check, exits 1 when a file would change
+    (like black and ruff), 3 when a file is not valid YAML.
+    """
+    from reconcile.desired import format_files
+
+    result = format_files(list(paths) or [pathlib.Path()], check=check)
+    for path in result.changed:
+        if show_diff:
+            click.echo(result.diffs[path], nl=False)
+        verb = "would reformat" if check else "reformatted"
+        click.echo(f"{verb} {path}", err=True)
+    report_problems(result.problems, "text")
+    if result.problems:
+        return EXIT_INVALID
+    return 1 if (check and result.changed) else EXIT_OK
 
 
 # ---- schemas (JSON Schemas for editors: reconcile.desired.schema) ----
