@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import re
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
-from reconcile.models import ProductDetails, ProductOption, VendorDetails
+from hypothesis import given, settings
+
+from reconcile.models import Bom, Product, ProductDetails, ProductOption, VendorDetails
 from reconcile.plan.change import FieldChange
 from reconcile.plan.diff import comparable, diff_resources, diff_values, field_name, format_path
 from tests.plan.factories import bom, product
+from tests.plan.strategies import boms, products
 
 
 class TestFieldPaths:
@@ -123,3 +130,62 @@ class TestPrefilter:
     def test_equal_dicts_give_no_changes(self) -> None:
         """diff_values of equal dicts is empty."""
         assert diff_values({"a": [1, {"b": 2}]}, {"a": [1, {"b": 2}]}) == []
+
+
+def apply_field_changes(data: dict[str, Any], changes: list[FieldChange]) -> dict[str, Any]:
+    """Replay field changes on a comparable dict (the test oracle for paths and values)."""
+    result = copy.deepcopy(data)
+    for change in changes:
+        if change.after is not None:
+            *parents, last = parse_path(change.path)
+            parent = walk(result, parents)
+            if isinstance(parent, list) and last == len(parent):
+                parent.append(change.after)
+            else:
+                parent[last] = change.after
+    removals = [parse_path(c.path) for c in changes if c.after is None]
+    # Last index first, so that the earlier indices of a list stay valid.
+    for *parents, last in sorted(removals, reverse=True):
+        del walk(result, parents)[last]
+    return result
+
+
+def walk(data: Any, parts: list[Any]) -> Any:
+    for part in parts:
+        data = data[part]
+    return data
+
+
+_TOKEN = re.compile(r'\[sku=([^\]]*)\]|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([A-Za-z_][\w-]*)')
+
+
+def parse_path(path: str) -> list[Any]:
+    parts: list[Any] = []
+    for m in _TOKEN.finditer(path):
+        sku, index, quoted, name = m.groups()
+        if sku is not None:
+            parts.append(sku)
+        elif index is not None:
+            parts.append(int(index))
+        elif quoted is not None:
+            parts.append(json.loads(quoted))
+        else:
+            parts.append(name)
+    return parts
+
+
+class TestDiffProperty:
+    @settings(max_examples=150, deadline=None)
+    @given(products, products)
+    def test_product_changes_replay_to_the_target(self, before: Product, after: Product) -> None:
+        """Replaying a product diff's field changes on `before` gives exactly `after`."""
+        changes = diff_resources(before, after)
+        assert (changes == []) == (comparable(before) == comparable(after))
+        assert apply_field_changes(comparable(before), changes) == comparable(after)
+
+    @settings(max_examples=150, deadline=None)
+    @given(boms, boms)
+    def test_bom_changes_replay_to_the_target(self, before: Bom, after: Bom) -> None:
+        """Replaying a BOM diff's field changes on `before` gives exactly `after`."""
+        changes = diff_resources(before, after)
+        assert apply_field_changes(comparable(before), changes) == comparable(after)
