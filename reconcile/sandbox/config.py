@@ -84,6 +84,9 @@ class SandboxConfig:
     page_max: int = 100
     # §13.10 — hide products created over six months ago unless a date filter is sent.
     six_month_window: bool = True
+    # §6.5 — a stricter reading: the window applies even when a date filter is sent, so
+    # only GET finds older products (lets tests prove a client's GET fallback).
+    six_month_window_always: bool = False
     # §13.8 — "whole-request": any bad item fails the bulk with 400; "per-item": 200 with
     # the bad items reported as UNPUBLISHED and the good ones written.
     bulk_item_failures: str = "whole-request"
@@ -135,6 +138,7 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...]] = {
     "page_max": (int,),
     "token_ttl": (int,),
     "six_month_window": (bool,),
+    "six_month_window_always": (bool,),
     "bulk_item_failures": (str,),
     "strict_transaction_ids": (bool,),
     "product_status": (str,),

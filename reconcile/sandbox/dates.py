@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BASIC_OFFSET = re.compile(r"([+-])(\d{2})(\d{2})$")
 
 
+@functools.lru_cache(maxsize=65536)  # the same stamps are rendered again on every read
 def format_product_date(ts: float) -> str:
     """``YYYY-MM-DDThh:mm:ss.sss±hhmm`` in UTC (contract §5)."""
     seconds, millis = divmod(math.floor(ts * 1000 + 0.01), 1000)
@@ -18,6 +20,7 @@ def format_product_date(ts: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}+0000"
 
 
+@functools.lru_cache(maxsize=65536)
 def format_bom_date(ts: float) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` in UTC (contract §7.1)."""
     return datetime.fromtimestamp(math.floor(ts + 1e-5), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

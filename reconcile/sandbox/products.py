@@ -115,7 +115,14 @@ async def search(sandbox: Sandbox, request: Request) -> Response:
     """POST /products/search: paged products, six-month window unless a date filter."""
     paging = parse_paging(request.query_params, sandbox.config.page_max)
     client_id, sort, filters = parse_body(await read_json(request))
-    query = product_query(sort, filters, sandbox.stamp(None, 1), sandbox.config.six_month_window)
+    config = sandbox.config
+    query = product_query(
+        sort,
+        filters,
+        sandbox.stamp(None, 1),
+        config.six_month_window,
+        config.six_month_window_always,
+    )
     total, found = sandbox.store.search_products(client_id, query, paging.size, paging.offset)
     return json_response(envelope([render_product(p) for p in found], total, paging))
 

@@ -214,7 +214,11 @@ _PRODUCT_COLUMNS = {"sku": "sku", "productType": "product_type", "fulfillmentReg
 
 
 def product_query(
-    sort: list[str], filters: list[Filter], now: float, six_month_window: bool
+    sort: list[str],
+    filters: list[Filter],
+    now: float,
+    six_month_window: bool,
+    window_always: bool = False,
 ) -> Query:
     """SQL for Find Products, with the six-month window unless a date filter is sent."""
     qb = QueryBuilder()
@@ -229,7 +233,8 @@ def product_query(
             qb.where.append(f"active IN ({','.join(str(int(x)) for x in flags) or '1, 0'})")
         else:
             qb.unknown(f, allowed)
-    if six_month_window and not any(f.name in _PRODUCT_DATES for f in filters):
+    dated = any(f.name in _PRODUCT_DATES for f in filters)
+    if six_month_window and (window_always or not dated):
         qb.where.append("pb_create >= ?")
         qb.params.append(months_before(now, c.SEARCH_WINDOW_MONTHS))
     return qb.build(qb.order(sort, _PRODUCT_DATES, "sku ASC"))

@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS products (
     PRIMARY KEY (client_id, sku)
 );
 CREATE INDEX IF NOT EXISTS products_sku ON products (sku);
-CREATE INDEX IF NOT EXISTS products_pb_create ON products (client_id, pb_create);
+-- Serves the default search (sku order, six-month window) without a sort, and its count
+-- as a covering scan; an index led by pb_create would make every page sort all matches.
+DROP INDEX IF EXISTS products_pb_create;
+CREATE INDEX IF NOT EXISTS products_window ON products (client_id, sku, pb_create);
 CREATE TABLE IF NOT EXISTS boms (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -51,6 +54,7 @@ CREATE TABLE IF NOT EXISTS boms (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS boms_client_sku ON boms (client_id, sku);
+CREATE INDEX IF NOT EXISTS boms_client_active ON boms (client_id, active, seq);
 CREATE TABLE IF NOT EXISTS bom_components (
     bom_seq INTEGER NOT NULL REFERENCES boms (seq),
     client_id TEXT NOT NULL,
