@@ -57,11 +57,43 @@ def diff_values(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChan
     """The field changes between two comparable dicts; deepdiff runs only when they differ."""
     if before == after:
         return []
+    whole: list[tuple[list[PathPart], Any, Any]] = []
+    before, after = _split_resized_lists(before, after, [], whole)
     changes = [
         FieldChange(path=format_path(parts), before=old, after=new)
-        for parts, old, new in _deepdiff_levels(before, after)
+        for parts, old, new in [*whole, *_deepdiff_levels(before, after)]
     ]
     return sorted(changes, key=lambda c: _path_sort_key(c.path))
+
+
+def _split_resized_lists(
+    before: Any, after: Any, parts: list[PathPart], whole: list[tuple[list[PathPart], Any, Any]]
+) -> tuple[Any, Any]:
+    """Report a list that grew or shrank as one whole-list change.
+
+    Index-level changes of a resized list are ambiguous (an insertion at the front reads
+    as every element changing plus one added at the end) and cannot be replayed; the
+    whole list before and after is what a reviewer needs. Such lists are blanked on both
+    sides so deepdiff skips them.
+    """
+    if isinstance(before, dict) and isinstance(after, dict):
+        pairs = [
+            (key, *_split_resized_lists(before[key], after[key], [*parts, key], whole))
+            if key in before and key in after
+            else (key, before.get(key, _MISSING), after.get(key, _MISSING))
+            for key in {**before, **after}
+        ]
+        return (
+            {k: b for k, b, _ in pairs if b is not _MISSING},
+            {k: a for k, _, a in pairs if a is not _MISSING},
+        )
+    if isinstance(before, list) and isinstance(after, list) and len(before) != len(after):
+        whole.append((parts, before, after))
+        return None, None
+    return before, after
+
+
+_MISSING = object()
 
 
 def _deepdiff_levels(
