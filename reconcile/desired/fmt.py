@@ -196,15 +196,22 @@ def _leads(line: str, col: int) -> bool:
 
 
 def _mapping_end(lines: list[str], last_key: int, col: int) -> int:
-    """One past the last line of the last key's value (trailing blank lines excluded)."""
+    """One past the last content line of the last key's value.
+
+    Value lines are indented deeper than the key, or are dashes of a sequence at the
+    key's own column (YAML allows that); comments and blank lines in between belong to
+    the value, those after its last content line stay where they are.
+    """
     end = last_key + 1
     for i in range(last_key + 1, len(lines)):
         stripped = lines[i].strip()
-        if not stripped:
+        if not stripped or stripped.startswith("#"):
             continue
-        if _indent(lines[i]) <= col:
-            break
-        end = i + 1
+        indent = _indent(lines[i])
+        if indent > col or (indent == col and (stripped == "-" or stripped.startswith("- "))):
+            end = i + 1
+            continue
+        break
     return end
 
 

@@ -38,7 +38,7 @@ SplitBy = Literal["productType", "none"]
 #: Resources per file: keeps files far below limits.max_file_bytes and diffs readable.
 MAX_PER_FILE = 1000
 MODELINE = "# yaml-language-server: $schema="
-_PLAIN = re.compile(r"[^\W_][\w .,/()+&'%-]*", re.UNICODE)
+_PLAIN = re.compile(r"[^\W_][\w .,/()+&'%:#=?-]*", re.UNICODE)
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = VersionedResolver()
 #: Fields left out when they hold PB's default, which the models restore on reading.
@@ -230,9 +230,28 @@ def scalar(value: Any) -> str:
     if isinstance(value, list):
         return "[]"
     text = str(value)
-    if _PLAIN.fullmatch(text) and not text.endswith(" ") and _reads_as_string(text):
+    if _is_plain(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _double_quoted(text)
+
+
+#: What a double-quoted scalar escapes beyond JSON's control characters: anything outside
+#: YAML's printable set (DEL, C1 controls), and NEL/LS/PS/BOM, which readers may fold or drop.
+_ESCAPED = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+
+
+def _double_quoted(text: str) -> str:
+    """JSON's quoting (valid YAML) with every non-printable character as a ``\\uXXXX`` escape."""
+    return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
+def _is_plain(text: str) -> bool:
+    """True when ``text`` can be written unquoted and read back as the same string."""
+    if not _PLAIN.fullmatch(text) or text.endswith((" ", ":")):
+        return False
+    return ": " not in text and " #" not in text and _reads_as_string(text)
 
 
 def _reads_as_string(text: str) -> bool:

@@ -1,0 +1,241 @@
+"""`reconcile fmt`: canonical key order and indentation that keeps comments; idempotent."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from reconcile.cli import cli
+from reconcile.desired import format_files, format_text
+from reconcile.desired.layout import BOM_ORDER, PRODUCT_ORDER
+from tests.desired.conftest import MakeCatalog
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "catalog-examples"
+
+MESSY = """\
+# yaml-language-server: $schema=../schemas/catalog.schema.json
+# Drinkware, spring range.
+boms:
+- billOfMaterialDetails:
+  - {quantity: 1, sku: MUG}
+  sku: KIT
+  description: Gift box
+products:
+  # The mug everyone asks about.
+  - productType: ITEM   # not a KIT
+    # Keep this SKU: printed on the boxes.
+    sku: MUG  # legacy code
+    details:  # free-form, PB keeps unknown keys
+      # grams
+      weight: 350
+      description: Mug
+    # Discontinued next season.
+    active: false
+  - sku: KIT
+    productType: KIT
+    details: {color: red, description: Kit}
+"""
+
+CANONICAL = """\
+# yaml-language-server: $schema=../schemas/catalog.schema.json
+# Drinkware, spring range.
+products:
+  # The mug everyone asks about.
+    # Keep this SKU: printed on the boxes.
+  - sku: MUG  # legacy code
+    productType: ITEM   # not a KIT
+    # Discontinued next season.
+    active: false
+    details:  # free-form, PB keeps unknown keys
+      # grams
+      description: Mug
+      weight: 350
+  - sku: KIT
+    productType: KIT
+    details: {description: Kit, color: red}
+boms:
+  - sku: KIT
+    description: Gift box
+    billOfMaterialDetails:
+      - {sku: MUG, quantity: 1}
+"""
+
+
+def safe_load(text: str) -> object:
+    return YAML(typ="safe").load(text)
+
+
+class TestFormatText:
+    def test_snapshot_of_a_messy_file(self) -> None:
+        """Keys reorder with the comments above them; indentation becomes 2/4/2."""
+        assert format_text(MESSY) == CANONICAL
+
+    def test_formatting_keeps_the_data(self) -> None:
+        """The formatted file loads to exactly the same data."""
+        assert safe_load(format_text(MESSY)) == safe_load(MESSY)
+
+    def test_canonical_file_is_unchanged(self) -> None:
+        """A file already in canonical form comes back byte for byte."""
+        assert format_text(CANONICAL) == CANONICAL
+
+    @pytest.mark.parametrize(
+        "path",
+        sorted((EXAMPLES / "starter").glob("*.yaml")) + sorted((EXAMPLES / "kits").rglob("*.yaml")),
+        ids=lambda p: p.name,
+    )
+    def test_examples_are_canonical(self, path: Path) -> None:
+        """The shipped examples are in fmt's canonical form."""
+        text = path.read_text()
+        assert format_text(text, reorder=path.name != "reconcile.yaml") == text
+
+    def test_unknown_keys_follow_known_ones_in_their_order(self) -> None:
+        """Keys outside the documented order keep their relative order, after known ones."""
+        text = "products:\n  - zeta: 1\n    sku: A\n    alpha: 2\n    productType: ITEM\n"
+        assert format_text(text) == (
+            "products:\n  - sku: A\n    productType: ITEM\n    zeta: 1\n    alpha: 2\n"
+        )
+
+    def test_reindents_four_space_files(self) -> None:
+        """Other indentation widths are normalised."""
+        text = "products:\n    -   sku: A\n        productType: ITEM\n"
+        assert format_text(text) == "products:\n  - sku: A\n    productType: ITEM\n"
+
+    def test_comment_only_file_is_left_alone(self) -> None:
+        """A file holding only comments is not rewritten."""
+        assert format_text("# later\n") == "# later\n"
+
+    def test_block_scalars_and_quotes_are_kept(self) -> None:
+        """Quoting style and literal blocks survive formatting."""
+        text = (
+            "products:\n  - sku: '007'\n    details:\n"
+            "      description: |\n        two\n        lines\n"
+        )
+        assert format_text(text) == text
+
+
+COMMENTS = st.sampled_from(["", "  # note", "  # x: y"])
+
+
+@st.composite
+def messy_catalogs(draw: st.DrawFn) -> str:
+    """Catalog text with shuffled keys, random comments and indentation."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    width = draw(st.sampled_from([2, 4]))
+    offset = draw(st.sampled_from([0, 2]))
+    pad = " " * (offset + width)
+    dash = " " * offset + "-" + " " * (width - 1)
+
+    def item(fields: dict[str, str]) -> list[str]:
+        keys = list(fields)
+        rng.shuffle(keys)
+        lines = []
+        for i, key in enumerate(keys):
+            if rng.random() < 0.3:
+                lines.append(f"{pad}# about {key}")
+            lead = dash if i == 0 else pad
+            lines.append(f"{lead}{key}: {fields[key]}{rng.choice(['', '  # eol'])}")
+        return lines
+
+    product_fields = {"sku": "A", "productType": "ITEM", "active": "true", "createDate": "'x'"}
+    bom_fields = {"sku": "K", "description": "Kit", "node": "N", "brand": "B"}
+    sections = [
+        [
+            "products:",
+            *[line for _ in range(draw(st.integers(1, 3))) for line in item(product_fields)],
+        ],
+        ["boms:", *item(bom_fields)],
+    ]
+    rng.shuffle(sections)
+    return "\n".join(line for section in sections for line in section) + "\n"
+
+
+class TestIdempotence:
+    @settings(max_examples=80, deadline=None)
+    @given(messy_catalogs())
+    def test_fmt_is_idempotent_and_lossless(self, text: str) -> None:
+        """fmt(fmt(x)) == fmt(x), the data never changes, and order becomes canonical."""
+        once = format_text(text)
+        assert format_text(once) == once
+        assert safe_load(once) == safe_load(text)
+        data = safe_load(once)
+        assert list(data) == ["products", "boms"]
+        for product in data["products"]:
+            assert list(product) == [k for k in PRODUCT_ORDER if k in product]
+        assert list(data["boms"][0]) == [k for k in BOM_ORDER if k in data["boms"][0]]
+
+    @settings(max_examples=80, deadline=None)
+    @given(messy_catalogs())
+    def test_every_comment_survives(self, text: str) -> None:
+        """No comment is lost by reordering."""
+        once = format_text(text)
+        assert once.count("#") == text.count("#")
+
+
+class TestFmtCommand:
+    def run(self, *args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(cli, ["fmt", *args], standalone_mode=False)
+        assert result.exception is None, result.output
+        return result.return_value, result.stdout, result.stderr
+
+    def test_rewrites_in_place(self, make_catalog: MakeCatalog) -> None:
+        """fmt DIR rewrites files that are not canonical and names them."""
+        root = make_catalog({"a.yaml": MESSY})
+        code, _, err = self.run(str(root))
+        assert code == 0
+        assert (root / "a.yaml").read_text() == CANONICAL
+        assert err == "reformatted cat/a.yaml\n"
+
+    def test_check_exits_1_and_changes_nothing(self, make_catalog: MakeCatalog) -> None:
+        """--check lists the files that would change and exits 1, like black and ruff."""
+        root = make_catalog({"a.yaml": MESSY, "b.yaml": CANONICAL})
+        code, out, err = self.run("--check", str(root))
+        assert (code, out, err) == (1, "", "would reformat cat/a.yaml\n")
+        assert (root / "a.yaml").read_text() == MESSY
+
+    def test_check_on_canonical_catalog_exits_0(self, make_catalog: MakeCatalog) -> None:
+        """--check passes when everything is canonical."""
+        assert self.run("--check", str(make_catalog({"a.yaml": CANONICAL})))[0] == 0
+
+    def test_diff_prints_a_unified_diff(self, make_catalog: MakeCatalog) -> None:
+        """--diff shows what would change."""
+        root = make_catalog({"a.yaml": "products:\n  - productType: ITEM\n    sku: A\n"})
+        code, out, _ = self.run("--check", "--diff", str(root))
+        assert code == 1
+        assert out.splitlines() == [
+            "--- cat/a.yaml",
+            "+++ cat/a.yaml",
+            "@@ -1,3 +1,3 @@",
+            " products:",
+            "-  - productType: ITEM",
+            "-    sku: A",
+            "+  - sku: A",
+            "+    productType: ITEM",
+        ]
+
+    def test_invalid_yaml_exits_3_with_its_place(self, make_catalog: MakeCatalog) -> None:
+        """A file fmt cannot parse is reported at file:line:col and left untouched."""
+        root = make_catalog({"a.yaml": "products: [\n"})
+        code, out, _ = self.run(str(root))
+        assert code == 3
+        assert out.startswith("cat/a.yaml:2:1: cannot format: ")
+
+    def test_settings_file_is_reindented_not_reordered(self, make_catalog: MakeCatalog) -> None:
+        """reconcile.yaml keeps its key order; only its layout is normalised."""
+        root = make_catalog({}, settings="prune: true\nlimits:\n    page_size: 10\nclient_id: D\n")
+        format_files([root])
+        assert (root / "reconcile.yaml").read_text() == (
+            "prune: true\nlimits:\n  page_size: 10\nclient_id: D\n"
+        )
+
+    def test_named_files_only(self, make_catalog: MakeCatalog) -> None:
+        """Given files, fmt touches only those."""
+        root = make_catalog({"a.yaml": MESSY, "b.yaml": MESSY})
+        self.run(str(root / "a.yaml"))
+        assert (root / "a.yaml").read_text() == CANONICAL
+        assert (root / "b.yaml").read_text() == MESSY
