@@ -47,6 +47,7 @@ from reconcile.errors import (
 )
 
 if TYPE_CHECKING:
+    from reconcile.engine import PlanResult
     from reconcile.plan.plan import Plan
     from reconcile.remote.apply import ApplyReport
 
@@ -419,21 +420,10 @@ def plan_command(
     Exits 0 (2 with --detailed-exitcode when there are changes), 3 for an invalid
     catalog, 4 when PB cannot be read.
     """
-    from reconcile import engine
     from reconcile.plan.render import render_summary_json
 
     try:
-        result = _run(
-            output,
-            lambda progress: engine.make_plan(
-                directory,
-                env=env,
-                prune=prune,
-                targets=targets,
-                excludes=excludes,
-                progress=progress,
-            ),
-        )
+        result = _make_plan(output, directory, env, _selection(prune, targets, excludes))
     except ReconcileError as e:
         return fail(e)
     plan, safety = result.plan, result.settings.safety
@@ -493,15 +483,9 @@ def apply_command(
                 )
             report = _apply_saved(output, directory, env, plan_file, force)
         else:
+            selection = _selection(prune, targets, excludes)
             report = _plan_and_apply(
-                output,
-                directory=directory,
-                env=env,
-                auto_approve=auto_approve,
-                force=force,
-                prune=prune,
-                targets=targets,
-                excludes=excludes,
+                output, directory, env, selection, auto_approve=auto_approve, force=force
             )
     except ReconcileError as e:
         return fail(e)
@@ -533,14 +517,12 @@ def _apply_saved(
 
 def _plan_and_apply(
     output: Output,
-    *,
     directory: pathlib.Path,
     env: str | None,
+    selection: dict[str, Any],
+    *,
     auto_approve: bool,
     force: bool,
-    prune: bool | None,
-    targets: tuple[str, ...],
-    excludes: tuple[str, ...],
 ) -> ApplyReport | None:
     from reconcile import engine
 
@@ -556,12 +538,7 @@ def _plan_and_apply(
             "refusing to ask for confirmation: stdin is not a terminal. "
             "Pass --auto-approve to apply without asking, or save a plan and apply it with --plan"
         )
-    result = _run(
-        output,
-        lambda progress: engine.make_plan(
-            directory, env=env, prune=prune, targets=targets, excludes=excludes, progress=progress
-        ),
-    )
+    result = _make_plan(output, directory, env, selection)
     plan = result.plan
     _print_warnings(output, result.catalog_warnings)
     _print_plan(output, plan, "text", plan.safety_report(result.settings.safety))
@@ -573,6 +550,23 @@ def _plan_and_apply(
         output.err.print("Apply cancelled; nothing was changed.")
         return None
     return _run(output, lambda progress: engine.apply_planned(result, progress=progress))
+
+
+def _selection(
+    prune: bool | None, targets: tuple[str, ...], excludes: tuple[str, ...]
+) -> dict[str, Any]:
+    return {"prune": prune, "targets": targets, "excludes": excludes}
+
+
+def _make_plan(
+    output: Output, directory: pathlib.Path, env: str | None, selection: dict[str, Any]
+) -> PlanResult:
+    from reconcile import engine
+
+    return _run(
+        output,
+        lambda progress: engine.make_plan(directory, env=env, progress=progress, **selection),
+    )
 
 
 def _print_report(output: Output, report: ApplyReport) -> None:

@@ -63,12 +63,7 @@ async def make_plan(
         loading = asyncio.create_task(asyncio.to_thread(load_catalog, directory, settings=settings))
         client_id = settings.client_id or (await loading).client_id
         current = await _fetch_while_loading(client, client_id, loading, progress)
-        catalog = await loading
-        if catalog.client_id != client_id:  # resources name another client than settings
-            client_id = catalog.client_id
-            current = await fetch_current_state(
-                client, client_id, desired_skus=_product_skus(catalog), progress=progress
-            )
+        catalog = await loading  # its client id is the settings' one when they name one
         plan = build_plan(
             catalog.resources,
             current,

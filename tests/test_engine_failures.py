@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,18 @@ class TestUnavailable:
         assert statuses(report)["bom.K"] == "done"
         assert BomKey(CLIENT, "K", "") in world.remote().boms
         assert not world.plan().plan.has_changes
+
+
+class TestSixMonthFallback:
+    """When the search hides old products despite our window, GETs still find them."""
+
+    def test_hidden_old_product_found_by_get(self, world: World) -> None:
+        """A year-old product the search never returns plans as no-op, via one GET."""
+        world.admin.load(products=[remote(product("OLD")), remote(product("NEW"))])
+        year_ago = (datetime.now(UTC) - timedelta(days=365)).isoformat()
+        world.admin.backdate(CLIENT, "OLD", year_ago)
+        world.admin.configure(six_month_window_always=True)
+        world.write(products=[product("OLD"), product("NEW")])
+        before = world.admin.count(method="GET")
+        assert not world.plan().plan.has_changes
+        assert world.admin.count(method="GET") - before == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconcile.errors import RemoteStateError
@@ -103,10 +103,11 @@ async def _search_products(
     fields = wire.product_window_search_fields()
     if skus is not None:
         fields.append({"name": wire.PRODUCT_SKU_SEARCH_FIELD, "values": list(skus)})
-    items = client.search_products(client_id, search_fields=fields)
+    pages = _PageProgress(progress, "product pages")
+    items = client.search_products(client_id, search_fields=fields, on_page=pages)
     wanted = None if skus is None else set(skus)
     found: dict[str, dict[str, Any]] = {}
-    async for obj in _counted(items, "products", progress):
+    async for obj in items:
         sku = obj.get("sku")
         # A server that ignores the SKU filter still gives a correct (larger) answer.
         mine = isinstance(sku, str) and obj.get("clientId", client_id) == client_id
@@ -143,29 +144,30 @@ async def _search_boms(
     fields = None
     if kit_skus is not None:
         fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": list(kit_skus)}]
-    items = client.search_boms(client_id, search_fields=fields, include_inactive=True)
+    pages = _PageProgress(progress, "BOM pages")
+    items = client.search_boms(
+        client_id, search_fields=fields, include_inactive=True, on_page=pages
+    )
     wanted = None if kit_skus is None else set(kit_skus)
     return [
         obj
-        async for obj in _counted(items, "boms", progress)
+        async for obj in items
         if obj.get("clientId", client_id) == client_id
         and (wanted is None or obj.get("sku") in wanted)
     ]
 
 
-async def _counted(
-    items: AsyncIterator[dict[str, Any]], task: str, progress: Progress, every: int = 100
-) -> AsyncIterator[dict[str, Any]]:
-    """Pass items through, advancing ``task`` every ``every`` items (cheap on big reads)."""
-    pending = 0
-    async for obj in items:
-        pending += 1
-        if pending == every:
-            progress.update(task, advance=pending)
-            pending = 0
-        yield obj
-    progress.update(task, advance=pending)
-    progress.done(task)
+class _PageProgress:
+    """The client's ``on_page(done, total)`` as progress of one task, done at the end."""
+
+    def __init__(self, progress: Progress, task: str) -> None:
+        self.progress = progress
+        self.task = task
+
+    def __call__(self, done: int, total: int) -> None:
+        self.progress.update(self.task, advance=1, total=total)
+        if done >= total:
+            self.progress.done(self.task)
 
 
 def unique_boms(pairs: Iterable[tuple[Bom, RemoteMeta]]) -> list[tuple[Bom, RemoteMeta]]:

@@ -134,7 +134,7 @@ async def bulk(sandbox: Sandbox, request: Request) -> Response:
     per_item = sandbox.config.bulk_item_failures == "per-item"
     store = sandbox.store
     with store.transaction():
-        _check_existence(store, checked)
+        _check_existence(sandbox, checked)
         problems = [p for entry in checked for p in entry.problems]
         if problems and not per_item:
             raise ApiError.invalid(problems)
@@ -181,22 +181,30 @@ def _check_bulk_item(index: int, raw: Any) -> BulkEntry:
     return BulkEntry(index, str(operation), clean or {}, problems)
 
 
-def _check_existence(store: Any, entries: list[BulkEntry]) -> None:
-    """CREATE of an existing sku and UPDATE of a missing one are item failures (§6.3)."""
-    exists: dict[tuple[str, str], bool] = {}
+def _check_existence(sandbox: Sandbox, entries: list[BulkEntry]) -> None:
+    """CREATE of an existing sku and UPDATE of a missing one are item failures (§6.3).
+
+    Items apply in order, so a CREATE followed by an UPDATE of the same sku is fine.
+    """
+    kinds: dict[tuple[str, str], str | None] = {}  # productType per sku; None: absent
     for entry in entries:
         if entry.problems:
             continue
         key = (entry.product["clientId"], entry.product["sku"])
-        if key not in exists:
-            exists[key] = store.get_product(*key) is not None
-        if entry.operation == "CREATE" and exists[key]:
+        if key not in kinds:
+            found = sandbox.store.get_product(*key)
+            kinds[key] = None if found is None else str(found.body.get("productType"))
+        current, new_kind = kinds[key], entry.product["productType"]
+        if entry.operation == "CREATE" and current is not None:
             entry.problems.append(item("resource.exists", _exists(key[1]), entry.field("sku")))
-        elif entry.operation == "UPDATE" and not exists[key]:
+        elif entry.operation == "UPDATE" and current is None:
             message = _missing(*key)
             entry.problems.append(item("resource.not_found", message, entry.field("sku")))
+        elif sandbox.config.strict_product_type and current not in (None, new_kind):
+            message = f"productType may not change from {current!r} (strict mode)"
+            entry.problems.append(validation(entry.field("productType"), message))
         else:
-            exists[key] = True
+            kinds[key] = new_kind
 
 
 def _write_bulk_item(sandbox: Sandbox, entry: BulkEntry) -> dict[str, Any]:

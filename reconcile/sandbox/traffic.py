@@ -8,6 +8,7 @@ from collections import Counter, deque
 from typing import Any
 
 LOG_CAPACITY = 200_000
+_LOG_FIELDS = ("ts", "method", "route", "path", "status", "transaction_id")
 
 
 class Traffic:
@@ -15,21 +16,15 @@ class Traffic:
 
     def __init__(self, capacity: int = LOG_CAPACITY) -> None:
         self._counts: Counter[tuple[str, str, int]] = Counter()
-        self._log: deque[dict[str, Any]] = deque(maxlen=capacity)
+        # tuples, not dicts: a full log holds 200,000 of them
+        self._log: deque[tuple[float, str, str, str, int, str | None]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self.token_requests = 0
 
     def record(
         self, method: str, route: str, path: str, status: int, transaction_id: str | None
     ) -> None:
-        entry = {
-            "ts": time.time(),
-            "method": method,
-            "route": route,
-            "path": path,
-            "status": status,
-            "transaction_id": transaction_id,
-        }
+        entry = (time.time(), method, route, path, status, transaction_id)
         with self._lock:
             self._counts[(method, route, status)] += 1
             self._log.append(entry)
@@ -52,7 +47,8 @@ class Traffic:
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._log)
+            rows = list(self._log)
+        return [dict(zip(_LOG_FIELDS, row, strict=True)) for row in rows]
 
     def clear(self) -> None:
         with self._lock:

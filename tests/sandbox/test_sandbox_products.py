@@ -364,3 +364,13 @@ class TestBulk:
         """A bulk element that is not an object gets 400 naming products[i]."""
         response = api.post("/products/bulk", json={"products": ["nope"]})
         expect_error(response, 400, "products[0]")
+
+    def test_bulk_type_change_is_an_item_failure_in_strict_mode(
+        self, sandbox: ServedSandboxHandle, api: httpx.Client
+    ) -> None:
+        """With strict_product_type a bulk UPDATE may not turn an ITEM into a KIT."""
+        sandbox.admin.configure(strict_product_type=True)
+        api.post("/products", json=product("A1"))
+        items = [{**product("A1", productType="KIT"), "operation": "UPDATE"}]
+        response = api.post("/products/bulk", json={"products": items})
+        expect_error(response, 400, "products[0].productType")
