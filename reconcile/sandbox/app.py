@@ -8,6 +8,7 @@ request log. Handlers raise ``ApiError``; the pipeline renders the unified error
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from reconcile.sandbox.store import Store
 from reconcile.sandbox.tokens import TokenBook
 from reconcile.sandbox.traffic import Traffic
 
+logger = logging.getLogger(__name__)
 Handler = Callable[["Sandbox", Request], Awaitable[Response]]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 UNMATCHED_ROUTE = "(unmatched)"
@@ -147,6 +149,10 @@ class Endpoint:
             if e.status == 405:
                 e.headers["Allow"] = ", ".join(self.handlers)
             return e.response()
+        except Exception as e:  # a bug or a storage failure: still PB's error shape
+            logger.exception("sandbox: %s %s failed", method, request.url.path)
+            description = f"Internal server error ({type(e).__name__})."
+            return ApiError.of("1000005", description).response()
 
 
 def fault_response(action: str, retry_after: float | None, cfg: SandboxConfig) -> Response:

@@ -92,6 +92,20 @@ class TestInProcess:
         assert "billOfMaterialId" not in created
         assert [b["id"] for b in found["content"]] == [created["id"]]
 
+    def test_storage_failures_answer_500_in_the_unified_shape(
+        self, inprocess_sandbox: InProcess
+    ) -> None:
+        """An unexpected failure (here a closed database) is a 500 with code 1000005."""
+        app, store, config = inprocess_sandbox
+
+        async def work(client: httpx.AsyncClient) -> httpx.Response:
+            store.close()
+            return await client.get(f"{API}/products/A1")
+
+        response = run(app, config, work)
+        assert response.status_code == 500
+        assert response.json()["errors"][0]["errorCode"] == "1000005"
+
     def test_sandbox_of_refuses_other_apps(self) -> None:
         """sandbox_of only accepts apps made by create_app."""
         with pytest.raises(TypeError):
