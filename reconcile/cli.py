@@ -48,6 +48,7 @@ from reconcile.errors import (
 
 if TYPE_CHECKING:
     from reconcile.engine import PlanResult
+    from reconcile.importing import ImportResult
     from reconcile.plan.plan import Plan
     from reconcile.remote.apply import ApplyReport
 
@@ -623,6 +624,120 @@ def show_command(output: Output, plan_file: pathlib.Path, fmt: str) -> int:
         return fail(e)
     _print_plan(output, plan, fmt)
     return EXIT_OK
+
+
+# ---- import (adopt an existing PB catalog: reconcile.importing) ----
+
+
+@cli.command("import")
+@click.option(
+    "--env",
+    "env",
+    metavar="NAME",
+    help="environment to read from (default: the default of the --from catalog, else local)",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    metavar="DIR",
+    type=click.Path(path_type=pathlib.Path),
+    help="new catalog directory to write (must be empty unless --force)",
+)
+@click.option(
+    "--client-id", metavar="ID", help="PB client to import (default: client_id of --from)"
+)
+@click.option(
+    "--from",
+    "source_dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=pathlib.Path),
+    help="catalog whose reconcile.yaml (environments, limits, client_id) and, for local, "
+    "sandbox are used",
+)
+@click.option("--include-inactive", is_flag=True, help="also import inactive products and BOMs")
+@click.option(
+    "--split-by",
+    type=click.Choice(("productType", "none")),
+    default="productType",
+    show_default=True,
+    help="one file per product type (items, kits with their BOMs), or one file",
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="GLOB",
+    help="import only resources whose address or SKU matches, e.g. 'KIT-*' (repeatable)",
+)
+@click.option("--force", is_flag=True, help="write into a non-empty --out, replacing its catalog")
+@click.pass_obj
+def import_command(
+    output: Output,
+    *,
+    env: str | None,
+    out_dir: pathlib.Path,
+    client_id: str | None,
+    source_dir: pathlib.Path,
+    include_inactive: bool,
+    split_by: str,
+    targets: tuple[str, ...],
+    force: bool,
+) -> int:
+    """Write what PB holds for a client as a new catalog directory (--out DIR).
+
+    Reads every product (old ones included) and BOM of the client, and writes
+    reconcile.yaml plus YAML files in the canonical `fmt` layout. `reconcile plan DIR`
+    on the result shows no changes. Inactive products and BOMs are left out unless
+    --include-inactive (inactive products a BOM names are always kept). Exits 0 when
+    written, 4 when PB cannot be read, 64 when --out is not empty (see --force).
+    """
+    from reconcile.importing import ImportOptions, import_catalog
+
+    options = ImportOptions(
+        env=env,
+        client_id=client_id,
+        source_dir=source_dir,
+        include_inactive=include_inactive,
+        split_by="none" if split_by == "none" else "productType",
+        targets=targets,
+        force=force,
+    )
+    try:
+        result = _run(output, lambda progress: import_catalog(out_dir, options, progress=progress))
+    except ReconcileError as e:
+        return fail(e)
+    _print_import_report(output, result)
+    return EXIT_OK
+
+
+def _print_import_report(output: Output, result: ImportResult) -> None:
+    skipped = result.skipped_inactive_products + result.skipped_inactive_boms
+    lines = [
+        f"Imported {result.products} products and {result.boms} BOMs of client "
+        f"{result.client_id!r} from {result.environment} into {result.directory} "
+        f"({len(result.files)} files, {result.requests} requests).",
+    ]
+    if skipped:
+        lines.append(
+            f"Left out {result.skipped_inactive_products} inactive products and "
+            f"{result.skipped_inactive_boms} inactive BOMs (--include-inactive imports them)."
+        )
+    if result.kept_for_references:
+        lines.append(
+            f"Kept {len(result.kept_for_references)} inactive products that imported BOMs "
+            f"name: {', '.join(result.kept_for_references[:5])}"
+            + (" …" if len(result.kept_for_references) > 5 else "")
+        )
+    if result.not_targeted:
+        lines.append(f"{result.not_targeted} resources did not match --target.")
+    if result.sandbox_file:
+        lines.append(f"Copied the local sandbox state to {result.sandbox_file}.")
+    lines.append(f"Next: commit {result.directory}, then `reconcile plan {result.directory}`.")
+    for line in lines:
+        output.err.print(Text(line), soft_wrap=True)
 
 
 # ---- sandbox serve (the local PB emulator: reconcile.sandbox) ----

@@ -78,6 +78,16 @@ class Checker:
             return None
         return value
 
+    def elements(self, obj: dict[str, Any], name: str, expected: type, max_len: int = 0) -> None:
+        """An optional array whose elements are all of ``expected`` (strings ≤ max_len)."""
+        wanted = "an object" if expected is dict else "a string"
+        for i, element in enumerate(self.kind(obj, name, list, required=False) or []):
+            if not isinstance(element, expected):
+                self.fail(f"{name}[{i}]", f"must be {wanted}, not {json_type(element)}")
+            elif max_len and isinstance(element, str) and len(element) > max_len:
+                message = f"must be at most {max_len} characters (got {len(element)})"
+                self.fail(f"{name}[{i}]", message)
+
 
 def json_type(value: Any) -> str:
     """The JSON name of a decoded value's type, for messages."""
@@ -111,7 +121,7 @@ def validate_product(body: Any, prefix: str = "") -> tuple[dict[str, Any], list[
     check.string(body, "sku", required=True, max_len=c.SKU_MAX)
     check.enum(body, "fulfillmentRegion", c.FULFILLMENT_REGIONS, required=False)
     check.kind(body, "details", dict, required=True)
-    _check_options(check, body)
+    check.elements(body, "options", dict)
     check.boolean(body, "active")
     check.date(body, "createDate")
     check.date(body, "updateDate")
@@ -122,13 +132,6 @@ def validate_product(body: Any, prefix: str = "") -> tuple[dict[str, Any], list[
     if clean.get("active") is None:
         clean["active"] = True
     return clean, check.problems
-
-
-def _check_options(check: Checker, body: dict[str, Any]) -> None:
-    options = check.kind(body, "options", list, required=False)
-    for i, option in enumerate(options or []):
-        if not isinstance(option, dict):
-            check.fail(f"options[{i}]", f"must be an object, not {json_type(option)}")
 
 
 def _check_vendor(check: Checker, body: dict[str, Any]) -> None:
@@ -156,31 +159,13 @@ def validate_bom(body: Any, id_field: str) -> tuple[dict[str, Any], list[ErrorIt
     check.boolean(body, "active")
     check.date(body, "createDate")
     check.date(body, "updateDate")
-    _check_notes(check, body)
-    _check_instructions(check, body)
+    check.elements(body, "notes", str, c.BOM_NOTE_MAX)
+    check.elements(body, "instructions", dict)
     _check_components(check, body)
     clean = {k: v for k, v in body.items() if k not in (*BOM_READ_ONLY, id_field)}
     if clean.get("active") is None:
         clean["active"] = True
     return clean, check.problems
-
-
-def _check_notes(check: Checker, body: dict[str, Any]) -> None:
-    notes = check.kind(body, "notes", list, required=False)
-    for i, note in enumerate(notes or []):
-        if not isinstance(note, str):
-            check.fail(f"notes[{i}]", f"must be a string, not {json_type(note)}")
-        elif len(note) > c.BOM_NOTE_MAX:
-            check.fail(
-                f"notes[{i}]", f"must be at most {c.BOM_NOTE_MAX} characters (got {len(note)})"
-            )
-
-
-def _check_instructions(check: Checker, body: dict[str, Any]) -> None:
-    instructions = check.kind(body, "instructions", list, required=False)
-    for i, entry in enumerate(instructions or []):
-        if not isinstance(entry, dict):
-            check.fail(f"instructions[{i}]", f"must be an object, not {json_type(entry)}")
 
 
 def _check_components(check: Checker, body: dict[str, Any]) -> None:
