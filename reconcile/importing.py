@@ -1,0 +1,301 @@
+"""``reconcile import``: adopt what PB already holds as a new catalog directory.
+
+The pipeline: check the destination → connect → read every product (paged search with
+the wide creation-date window, so products older than six months are included) and
+every BOM (inactive ones included, exactly as ``plan`` reads them) → choose what to
+write → write the catalog in the canonical ``fmt`` layout. Pages are turned into models
+as they arrive, so the raw JSON of a large account is never held whole; nothing is
+written until every read succeeded, so a failed import leaves the destination as it was.
+
+The result obeys the round-trip rule: ``plan`` on the imported directory, against the
+same environment, shows no changes. Remote states ``plan`` refuses (two active BOMs for
+one kit and node, an object the models cannot represent) are refused here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from reconcile.errors import UsageError
+from reconcile.models import Bom, RemoteMeta, ResourceSet
+from reconcile.plan.plan import Selector
+from reconcile.remote import wire
+from reconcile.remote.client import PBClient
+from reconcile.remote.connect import SANDBOX_DIR, connect, sandbox_path
+from reconcile.remote.fetch import unique_boms
+from reconcile.remote.progress import NO_PROGRESS, Progress
+from reconcile.settings import SETTINGS_FILE, Settings
+
+SplitBy = Literal["productType", "none"]
+SPLIT_CHOICES: tuple[SplitBy, ...] = ("productType", "none")
+
+PRODUCTS_TASK = "product pages"
+BOMS_TASK = "BOM pages"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What to import and how to lay it out (the command's options)."""
+
+    env: str | None = None
+    client_id: str | None = None
+    source_dir: Path = Path()
+    include_inactive: bool = False
+    split_by: SplitBy = "productType"
+    targets: Sequence[str] = ()
+    force: bool = False
+
+
+@dataclass
+class ImportResult:
+    """What was written, and what was read but left out (and why)."""
+
+    directory: Path
+    environment: str
+    client_id: str
+    files: list[Path]
+    products: int
+    boms: int
+    skipped_inactive_products: int = 0
+    skipped_inactive_boms: int = 0
+    not_targeted: int = 0
+    kept_for_references: list[str] = field(default_factory=list)
+    sandbox_file: str | None = None
+    requests: int = 0
+
+
+async def import_catalog(
+    out_dir: Path,
+    options: ImportOptions = ImportOptions(),
+    *,
+    progress: Progress = NO_PROGRESS,
+    environ: Mapping[str, str] = os.environ,
+) -> ImportResult:
+    """Read the client's products and BOMs from PB and write them as a catalog in ``out_dir``."""
+    check_destination(out_dir, force=options.force)
+    settings = source_settings(options.source_dir)
+    env_name, environment = settings.environment(options.env)
+    client_id = options.client_id or settings.client_id
+    if not client_id:
+        raise UsageError(
+            "which PB client should be imported? Pass --client-id ID, or run from (or point "
+            f"--from at) a catalog directory whose {SETTINGS_FILE} sets client_id"
+        )
+    client, info = connect(settings, env_name, catalog_dir=options.source_dir, environ=environ)
+    async with client:
+        progress.note(f"Reading every product and BOM of client {client_id!r} ({env_name})…")
+        remote = await read_everything(client, client_id, progress)
+        requests = client.request_count
+    chosen = choose(remote, options)
+    result = ImportResult(
+        directory=out_dir,
+        environment=env_name,
+        client_id=client_id,
+        files=[],
+        products=len(chosen.resources.products),
+        boms=len(chosen.resources.boms),
+        skipped_inactive_products=chosen.skipped_inactive_products,
+        skipped_inactive_boms=chosen.skipped_inactive_boms,
+        not_targeted=chosen.not_targeted,
+        kept_for_references=chosen.kept_for_references,
+        requests=requests,
+    )
+    progress.note(f"Writing {result.products} products and {result.boms} BOMs to {out_dir}…")
+    result.files = write_imported(
+        out_dir,
+        resources=chosen.resources,
+        source=settings,
+        env_name=env_name,
+        client_id=client_id,
+        options=options,
+    )
+    if environment.embedded and info.sandbox_file:
+        result.sandbox_file = str(copy_sandbox(Path(info.sandbox_file), out_dir))
+    return result
+
+
+# ---- destination and settings ------------------------------------------------------------
+
+
+def check_destination(out_dir: Path, *, force: bool) -> None:
+    """Refuse to write into a file, or into a non-empty directory without ``--force``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; name a new or empty directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise UsageError(
+            f"--out {out_dir} is not empty; import into a new or empty directory, or pass "
+            "--force to replace the catalog files in it (other files are left alone)"
+        )
+
+
+def source_settings(source_dir: Path) -> Settings:
+    """The settings of the catalog import reads with: its reconcile.yaml, else defaults."""
+    from reconcile.desired import load_settings
+
+    if not source_dir.is_dir():
+        raise UsageError(f"--from {source_dir} is not a directory")
+    if not (source_dir / SETTINGS_FILE).is_file():
+        return Settings()
+    return load_settings(source_dir)
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+async def read_everything(client: PBClient, client_id: str, progress: Progress) -> ResourceSet:
+    """Every product and BOM of ``client_id``, as models; PB's JSON is dropped page by page."""
+    async with asyncio.TaskGroup() as group:
+        products = group.create_task(_read_products(client, client_id, progress))
+        boms = group.create_task(_read_boms(client, client_id, progress))
+    remote = products.result()
+    for bom, meta in unique_boms(boms.result()):
+        remote.add_bom(bom, meta)
+    return remote
+
+
+async def _read_products(client: PBClient, client_id: str, progress: Progress) -> ResourceSet:
+    found = ResourceSet()
+    pages = client.search_products(
+        client_id,
+        search_fields=wire.product_window_search_fields(),
+        on_page=_page_counter(PRODUCTS_TASK, progress),
+    )
+    async for obj in pages:
+        if obj.get("clientId", client_id) == client_id:
+            product, _ = wire.product_from_wire(obj)
+            found.add_product(product)
+    progress.done(PRODUCTS_TASK)
+    return found
+
+
+async def _read_boms(
+    client: PBClient, client_id: str, progress: Progress
+) -> list[tuple[Bom, RemoteMeta]]:
+    # Inactive BOMs are always read, as plan reads them: an inactive BOM beside an active
+    # one of the same key is history, and several of either are an error plan would raise.
+    pages = client.search_boms(
+        client_id, include_inactive=True, on_page=_page_counter(BOMS_TASK, progress)
+    )
+    found = [
+        wire.bom_from_wire(obj)
+        async for obj in pages
+        if obj.get("clientId", client_id) == client_id
+    ]
+    progress.done(BOMS_TASK)
+    return found
+
+
+def _page_counter(task: str, progress: Progress) -> Callable[[int, int], None]:
+    """The client's per-page callback as progress on ``task`` (units: pages)."""
+
+    def on_page(done: int, total: int) -> None:
+        progress.update(task, advance=1, total=total)
+
+    return on_page
+
+
+# ---- choosing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Chosen:
+    resources: ResourceSet
+    skipped_inactive_products: int = 0
+    skipped_inactive_boms: int = 0
+    not_targeted: int = 0
+    kept_for_references: list[str] = field(default_factory=list)
+
+
+def choose(remote: ResourceSet, options: ImportOptions) -> Chosen:
+    """What to write: targeted resources; inactive ones only with --include-inactive,
+    except inactive products an imported BOM names (kit or component), which are kept so
+    the catalog declares everything its BOMs reference."""
+    selected = Selector(options.targets, ())
+    chosen = Chosen(ResourceSet())
+    boms = {k: b for k, b in remote.boms.items() if selected(k.address, k.sku)}
+    chosen.not_targeted = len(remote.boms) - len(boms)
+    for _, bom in sorted(boms.items()):
+        if bom.active or options.include_inactive:
+            chosen.resources.add_bom(bom)
+        else:
+            chosen.skipped_inactive_boms += 1
+    referenced = _referenced_skus(chosen.resources.boms.values())
+    for pkey, product in sorted(remote.products.items()):
+        if not selected(pkey.address, pkey.sku):
+            chosen.not_targeted += 1
+        elif product.active or options.include_inactive:
+            chosen.resources.add_product(product)
+        elif pkey.sku in referenced:
+            chosen.resources.add_product(product)
+            chosen.kept_for_references.append(pkey.sku)
+        else:
+            chosen.skipped_inactive_products += 1
+    return chosen
+
+
+def _referenced_skus(boms: Iterable[Bom]) -> set[str]:
+    found: set[str] = set()
+    for bom in boms:
+        found.add(bom.sku)
+        found.update(bom.component_skus)
+    return found
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+def write_imported(
+    out_dir: Path,
+    *,
+    resources: ResourceSet,
+    source: Settings,
+    env_name: str,
+    client_id: str,
+    options: ImportOptions,
+) -> list[Path]:
+    """Write reconcile.yaml and the catalog files; return the paths written."""
+    from reconcile.desired import write_catalog
+
+    written = write_catalog(
+        out_dir,
+        resources,
+        settings=imported_settings(source, env_name, client_id),
+        split_by=options.split_by,
+        replace=options.force,
+    )
+    ignore = out_dir / ".gitignore"
+    if not ignore.exists():  # the embedded sandbox's state is local, never committed
+        ignore.write_text(f"{SANDBOX_DIR}/\n", encoding="utf-8")
+    return written
+
+
+def imported_settings(source: Settings, env_name: str, client_id: str) -> Settings:
+    """reconcile.yaml of the new catalog: the client, and the environment it came from
+    as the default (its definition copied unless it is built in)."""
+    environments = {}
+    if env_name in source.environments:
+        environments[env_name] = source.environments[env_name]
+    return Settings(client_id=client_id, default_environment=env_name, environments=environments)
+
+
+def copy_sandbox(source: Path, out_dir: Path) -> Path:
+    """Give the new catalog a consistent copy of the embedded sandbox it was imported from,
+    so that it plans against the same state (SQLite's online backup: safe while in use)."""
+    target = sandbox_path(out_dir)
+    if target.resolve() == source.resolve():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return target
