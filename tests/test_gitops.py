@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,8 @@ from tests.gitops_check import Invocation, check_invocation, reconcile_invocatio
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalog-examples" / "gitops"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "reconcile.yml"
+HOOKS_MANIFEST = ROOT / ".pre-commit-hooks.yaml"
+BIN_DIR = Path(sys.executable).parent
 OUTPUT_FILE = re.compile(r"^[\w./-]+\.(json|md)$")
 
 
@@ -233,3 +238,129 @@ class TestExampleFiles:
         """.reconcile/ and the files CI writes are ignored."""
         ignored = (EXAMPLE / ".gitignore").read_text().splitlines()
         assert {".reconcile/", "plan.json", "summary.json"} <= set(ignored)
+
+
+def manifest_hooks() -> list[dict[str, Any]]:
+    hooks = read_yaml(HOOKS_MANIFEST)
+    assert isinstance(hooks, list)
+    return hooks
+
+
+def example_hooks() -> dict[str, dict[str, Any]]:
+    config = read_yaml(EXAMPLE / ".pre-commit-config.yaml")
+    return {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+
+
+def pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run pre-commit offline, with this virtualenv's `reconcile` on PATH."""
+    env = {
+        **os.environ,
+        "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PRE_COMMIT_HOME": str(home),
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def local_config_from_manifest() -> str:
+    """The shipped hooks as a `repo: local` config (language system: no install, offline)."""
+    hooks = []
+    for hook in manifest_hooks():
+        local = {**hook, "language": "system", "args": ["catalog"], "files": "^catalog/"}
+        hooks.append(local)
+    import json
+
+    return json.dumps({"repos": [{"repo": "local", "hooks": hooks}]}, indent=2)
+
+
+@pytest.fixture
+def catalog_repo(tmp_path: Path) -> Path:
+    """A git repository holding a copy of the GitOps example, everything staged."""
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".reconcile"))
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    return repo
+
+
+class TestPreCommitHooks:
+    """The hook manifest is valid, its entries are real commands, and pre-commit runs them."""
+
+    def test_manifest_passes_pre_commits_own_validation(self, tmp_path: Path) -> None:
+        """`pre-commit validate-manifest` accepts .pre-commit-hooks.yaml."""
+        done = pre_commit("validate-manifest", str(HOOKS_MANIFEST), cwd=ROOT, home=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def test_example_config_passes_pre_commits_own_validation(self, tmp_path: Path) -> None:
+        """`pre-commit validate-config` accepts the example's .pre-commit-config.yaml."""
+        config = EXAMPLE / ".pre-commit-config.yaml"
+        done = pre_commit("validate-config", str(config), cwd=ROOT, home=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def test_manifest_exposes_validate_and_fmt(self) -> None:
+        """Both hooks exist, are python hooks, and see the whole catalog (no file names)."""
+        hooks = {hook["id"]: hook for hook in manifest_hooks()}
+        assert set(hooks) == {"reconcile-validate", "reconcile-fmt"}
+        for hook in hooks.values():
+            assert hook["language"] == "python"
+            assert hook["pass_filenames"] is False
+
+    @pytest.mark.parametrize("hook", manifest_hooks(), ids=lambda h: h["id"])
+    def test_entry_is_a_real_command(self, hook: dict[str, Any], in_example: Path) -> None:
+        """Each entry, with the example's args, parses as a reconcile command."""
+        words = hook["entry"].split()
+        assert words[0] == "reconcile"
+        args = example_hooks()[hook["id"]].get("args", [])
+        check_invocation([*words[1:], *args])
+
+    def test_example_hooks_mirror_the_manifest(self) -> None:
+        """The example's local hooks run the manifest's entries with the same file handling."""
+        local = example_hooks()
+        for hook in manifest_hooks():
+            mirrored = local[hook["id"]]
+            assert mirrored["entry"] == hook["entry"]
+            assert mirrored["pass_filenames"] == hook["pass_filenames"]
+            assert re.search(hook["files"], "catalog/items.yaml")
+            assert re.search(mirrored["files"], "catalog/items.yaml")
+
+    @pytest.mark.parametrize("source", ["manifest", "example"])
+    def test_hooks_pass_fix_and_fail_under_pre_commit(
+        self, source: str, catalog_repo: Path, tmp_path: Path
+    ) -> None:
+        """pre-commit passes a clean catalog, fmt rewrites a misformatted file (the run
+        fails so the fix gets staged), and validate fails on an invalid catalog."""
+        if source == "manifest":
+            (catalog_repo / ".pre-commit-config.yaml").write_text(local_config_from_manifest())
+            git("add", "-A", cwd=catalog_repo)
+        home = tmp_path / "pre-commit-home"
+        clean = pre_commit("run", "--all-files", cwd=catalog_repo, home=home)
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+
+        items = catalog_repo / "catalog" / "items.yaml"
+        canonical = items.read_text()
+        items.write_text(canonical.replace("    productType: ITEM\n", "    productType:   ITEM\n"))
+        git("add", "-A", cwd=catalog_repo)
+        fixed = pre_commit("run", "--all-files", cwd=catalog_repo, home=home)
+        assert fixed.returncode == 1
+        assert "files were modified by this hook" in fixed.stdout
+        assert items.read_text() == canonical
+
+        items.write_text(canonical.replace("sku: MUG-RED", "sku: MUG-RED\n    colour: red", 1))
+        git("add", "-A", cwd=catalog_repo)
+        invalid = pre_commit(
+            "run", "reconcile-validate", "--all-files", cwd=catalog_repo, home=home
+        )
+        assert invalid.returncode == 1
+        assert "catalog/items.yaml:" in invalid.stdout and "colour" in invalid.stdout
