@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -280,8 +282,6 @@ def local_config_from_manifest() -> str:
     for hook in manifest_hooks():
         local = {**hook, "language": "system", "args": ["catalog"], "files": "^catalog/"}
         hooks.append(local)
-    import json
-
     return json.dumps({"repos": [{"repo": "local", "hooks": hooks}]}, indent=2)
 
 
@@ -364,3 +364,117 @@ class TestPreCommitHooks:
         )
         assert invalid.returncode == 1
         assert "catalog/items.yaml:" in invalid.stdout and "colour" in invalid.stdout
+
+
+# ---- the workflow's own shell steps, run against the emulator ---------------------------
+
+
+@dataclass
+class Runner:
+    """Runs a workflow step's script as GitHub does (bash -eo pipefail) in a checkout."""
+
+    checkout: Path
+    env: dict[str, str]
+
+    def run(self, job: str, step_name: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        (step,) = [s for s in steps_of(job) if s.get("name") == step_name]
+        assert "${{" not in step["run"], "steps run here use no expressions"
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=self.checkout,
+            env={**self.env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+    def outputs(self) -> dict[str, str]:
+        lines = Path(self.env["GITHUB_OUTPUT"]).read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+@pytest.fixture
+def step_runner(sandbox: Any, tmp_path: Path) -> Runner:
+    """A checkout of the example whose `ci` environment is the served emulator."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(EXAMPLE, checkout, ignore=shutil.ignore_patterns(".reconcile"))
+    settings = checkout / "catalog" / "reconcile.yaml"
+    text = settings.read_text().replace(
+        "\nenvironments:\n", f"\nenvironments:\n  ci:\n    base_url: {sandbox.url}\n", 1
+    )
+    settings.write_text(text)
+    (key_var, secret_var), _ = credential_variables("ci")
+    env = {
+        **os.environ,
+        "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}",
+        "CATALOG": "catalog",
+        "RECONCILE_ENV": "ci",
+        "NO_COLOR": "1",
+        key_var: sandbox.key,
+        secret_var: sandbox.secret,
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "step_summary.md"),
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/catalog",
+        "GITHUB_RUN_ID": "42",
+    }
+    return Runner(checkout, env)
+
+
+class TestWorkflowStepsRun:
+    """The plan, apply and drift steps, run with the real tool against the emulator."""
+
+    def test_drift_step_fails_on_drift_and_passes_in_sync(self, step_runner: Runner) -> None:
+        """Exit 2 from plan fails the drift job with an annotation; exit 0 passes it."""
+        drifted = step_runner.run("drift", "Compare PB with main")
+        assert drifted.returncode == 1, drifted.stderr
+        assert "::error title=Catalog drift::" in drifted.stdout
+        applied = subprocess.run(
+            ["reconcile", "apply", "catalog", "--env", "ci", "--auto-approve"],
+            cwd=step_runner.checkout,
+            env=step_runner.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        in_sync = step_runner.run("drift", "Compare PB with main")
+        assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+        assert "PB matches the catalog on main." in in_sync.stdout
+        summary = Path(step_runner.env["GITHUB_STEP_SUMMARY"]).read_text()
+        assert "No changes" in summary
+
+    def test_drift_step_reports_errors_as_errors(self, step_runner: Runner) -> None:
+        """A plan error (bad credentials: exit 4) fails the job with its own exit code."""
+        (key_var, _), _ = credential_variables("ci")
+        failed = step_runner.run("drift", "Compare PB with main", **{key_var: "wrong"})
+        assert failed.returncode == 4
+        assert "::error title=Drift check failed::reconcile plan exited 4" in failed.stdout
+
+    def test_plan_step_then_apply_step_converge(self, step_runner: Runner) -> None:
+        """The PR plan step saves plan.json, summary.json and a marked markdown comment; the
+        main-branch apply step applies that reviewed plan; the drift check then passes."""
+        planned = step_runner.run("plan", "Plan")
+        assert planned.returncode == 0, planned.stdout + planned.stderr
+        assert step_runner.outputs()["exit_code"] == "2"
+        checkout = step_runner.checkout
+        assert (checkout / "plan.md").read_text().startswith("<!-- reconcile-plan:ci:")
+        summary = json.loads((checkout / "summary.json").read_text())
+        assert summary["totals"]["create"] == 6 and summary["unsafe"] is False
+        (checkout / "reviewed").mkdir()
+        shutil.copy(checkout / "plan.json", checkout / "reviewed" / "plan.json")
+        applied = step_runner.run("apply", "Apply")
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert step_runner.run("drift", "Compare PB with main").returncode == 0
+
+    def test_plan_step_turns_errors_into_a_marked_comment(self, step_runner: Runner) -> None:
+        """An invalid catalog makes the step record exit 3 and write an error comment."""
+        (step_runner.checkout / "catalog" / "broken.yaml").write_text("products: 7\n")
+        planned = step_runner.run("plan", "Plan")
+        assert planned.returncode == 0
+        assert step_runner.outputs()["exit_code"] == "3"
+        comment = (step_runner.checkout / "plan.md").read_text()
+        assert comment.startswith("<!-- reconcile-plan:ci:error -->")
+        assert "exit code 3" in comment
