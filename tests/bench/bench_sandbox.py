@@ -6,7 +6,9 @@ The emulator runs as ``reconcile sandbox serve`` in its own process (as in the c
 benchmarks), loaded with ``--products`` fixtures over loopback. For each scenario and
 concurrency, N keep-alive httpx.AsyncClient connections fire requests back to back for
 S seconds. The table reports requests per second and latency percentiles as the client
-saw them, and the server's own request count as a cross-check.
+saw them, the server's own request count as a cross-check, and the server process's CPU
+time per request ("cpu ms", from /proc): 1000 / cpu ms is what one core can serve, a
+figure that holds even when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pathlib
 import ssl
 import statistics
 import subprocess
@@ -59,9 +62,18 @@ SCENARIOS: list[tuple[str, Request]] = [
 ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def served() -> Iterator[str]:
-    """``reconcile sandbox serve`` on a free loopback port; yields its URL."""
+def served() -> Iterator[tuple[str, int]]:
+    """``reconcile sandbox serve`` on a free loopback port; yields its URL and pid."""
     env = {**os.environ, "PB_API_KEY": KEY, "PB_API_SECRET": SECRET}
     command = [
         sys.executable,
@@ -76,7 +88,7 @@ def served() -> Iterator[str]:
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().split()[-1]
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
@@ -150,7 +162,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args()
-    with served() as url:
+    with served() as (url, pid):
         load_products(url, args.products)
         token = httpx.post(
             f"{url}/oauth/token", auth=(KEY, SECRET), data={"grant_type": "client_credentials"}
@@ -158,16 +170,17 @@ def main() -> None:
         print(
             f"emulator at {url}, {args.products} products, 0 ms latency, {args.seconds:g} s per row"
         )
-        columns = ("clients", "requests", "req/s", "p50 ms", "p95 ms", "errors", "server")
+        columns = ("clients", "requests", "req/s", "p50 ms", "p95 ms", "errors", "server", "cpu ms")
         print(f"{'scenario':<22}" + "".join(f"{c:>9}" for c in columns))
         for name, request in SCENARIOS:
             for concurrency in args.concurrency:
-                before = server_count(url)
+                before, cpu_before = server_count(url), cpu_seconds(pid)
                 row = asyncio.run(measure(url, token, request, concurrency, args.seconds))
                 seen = server_count(url) - before - concurrency  # minus the warm-up calls
+                cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(seen, 1)
                 print(
                     f"{name:<22}{concurrency:>9}{row['requests']:>9.0f}{row['rate']:>9.0f}"
-                    f"{row['p50']:>9.2f}{row['p95']:>9.2f}{row['errors']:>9.0f}{seen:>9}"
+                    f"{row['p50']:>9.2f}{row['p95']:>9.2f}{row['errors']:>9.0f}{seen:>9}{cpu_ms:>9.3f}"
                 )
 
 
