@@ -230,6 +230,8 @@ def product_query(
             qb.one_of(_PRODUCT_COLUMNS[f.name], f)
         elif f.name == "active":
             flags = set(qb.flag(f))
+            if not flags:
+                qb.fail(f.where(".values"), "at least one value (true or false) is required")
             qb.where.append(f"active IN ({','.join(str(int(x)) for x in flags) or '1, 0'})")
         else:
             qb.unknown(f, allowed)

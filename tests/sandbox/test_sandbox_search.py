@@ -165,6 +165,14 @@ class TestFilters:
                 "searchFields[0].values",
             ),
             ({"clientId": "C1", "searchFields": [7]}, "searchFields[0]"),
+            (
+                {"clientId": "C1", "searchFields": [{"name": "active", "values": []}]},
+                "searchFields[0].values",
+            ),
+            (
+                {"clientId": "C1", "searchFields": [{"name": "active", "values": ["yes"]}]},
+                "searchFields[0].values[0]",
+            ),
             ({"clientId": "C1", "sort": "createDate-asc"}, "sort"),
             ({"clientId": "C1", "sort": ["sku-up"]}, "sort[0]"),
             ({"clientId": "C1", "sort": ["createDate-sideways"]}, "sort[0]"),
