@@ -43,6 +43,11 @@ class TestTokenEndpoint:
         sandbox.admin.configure(token_ttl=60)
         assert token_request(sandbox).json()["expiresIn"] == "60"
 
+    def test_extra_token_fields_are_a_switch(self, sandbox: ServedSandboxHandle) -> None:
+        """token_extra_fields false leaves only access_token and expiresIn (§13.2)."""
+        sandbox.admin.configure(token_extra_fields=False)
+        assert set(token_request(sandbox).json()) == {"access_token", "expiresIn"}
+
     @pytest.mark.parametrize(
         "auth",
         [("test-key", "wrong"), ("wrong", "test-secret"), ("", "")],
@@ -91,6 +96,14 @@ class TestBearerToken:
         headers = {"X-PB-TransactionId": "t1"}
         response = http.get(f"{sandbox.api}/products/X", headers=headers)
         assert expect_error(response, 401)["errorCode"] == "1000032"
+
+    def test_the_401_error_code_is_a_setting(
+        self, sandbox: ServedSandboxHandle, http: httpx.Client
+    ) -> None:
+        """auth_error_code changes the errorCode of 401 answers (§13.3)."""
+        sandbox.admin.configure(auth_error_code="PB-APIM-ERR-1002")
+        response = http.get(f"{sandbox.api}/products/X", headers={"X-PB-TransactionId": "t1"})
+        assert expect_error(response, 401)["errorCode"] == "PB-APIM-ERR-1002"
 
     def test_unknown_bearer_is_401(self, sandbox: ServedSandboxHandle, http: httpx.Client) -> None:
         """A token the emulator never issued gets 401."""
