@@ -80,6 +80,7 @@ async def import_catalog(
     """Read the client's products and BOMs from PB and write them as a catalog in ``out_dir``."""
     check_destination(out_dir, force=options.force)
     settings = source_settings(options.source_dir)
+    check_not_nested(out_dir, options.source_dir)
     env_name, environment = settings.environment(options.env)
     client_id = options.client_id or settings.client_id
     if not client_id:
@@ -131,6 +132,17 @@ def check_destination(out_dir: Path, *, force: bool) -> None:
         raise UsageError(
             f"--out {out_dir} is not empty; import into a new or empty directory, or pass "
             "--force to replace the catalog files in it (other files are left alone)"
+        )
+
+
+def check_not_nested(out_dir: Path, source_dir: Path) -> None:
+    """Refuse an --out inside the --from catalog: its files would join that catalog."""
+    source, out = source_dir.resolve(), out_dir.resolve()
+    if (source / SETTINGS_FILE).is_file() and out != source and out.is_relative_to(source):
+        raise UsageError(
+            f"--out {out_dir} is inside the catalog {source_dir} (it has a {SETTINGS_FILE}), "
+            "whose every YAML file below it is part of that catalog; import next to it "
+            "instead, e.g. --out ../imported"
         )
 
 

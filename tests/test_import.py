@@ -253,6 +253,14 @@ class TestImportRefusals:
         assert not (out / "stale.yaml").exists()
         assert "NEW-ONE" in product_skus(out)
 
+    def test_destination_inside_the_source_catalog_is_refused(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """An --out below the --from catalog would join it, so it is refused."""
+        with pytest.raises(UsageError, match="inside the catalog"):
+            run_import(world, world.directory / "imported")
+        assert not (world.directory / "imported").exists()
+
     def test_destination_that_is_a_file_is_refused(self, world: World, tmp_path: Path) -> None:
         """--out naming a file is a usage error."""
         out = tmp_path / "file.yaml"
