@@ -67,7 +67,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
 
 
 class CatalogError(ReconcileError):
