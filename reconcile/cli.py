@@ -239,6 +239,30 @@ COMPLETION_SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_RECONCILE_COMPLETE"
 
 
+def complete_environment(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """`--env` values: the environments of the catalog named on the command line (or the
+    current directory), built-in ones included. Never fails: a bad catalog offers those."""
+    from click.shell_completion import CompletionItem
+
+    from reconcile.desired import load_settings
+    from reconcile.settings import SETTINGS_FILE, Settings
+
+    # click stops parsing at the dangling `--env`, so the catalog argument may be missing
+    # from ctx.params; the words of the line (COMP_WORDS, set by every completion script)
+    # still hold it.
+    words = os.environ.get("COMP_WORDS", "").split()[1:]
+    words.append(str(ctx.params.get("directory") or ctx.params.get("source_dir") or ""))
+    catalogs = [w for w in words if w and (pathlib.Path(w) / SETTINGS_FILE).is_file()]
+    try:
+        settings = load_settings(pathlib.Path(catalogs[0] if catalogs else "."))
+    except (ReconcileError, OSError):
+        settings = Settings()
+    names = sorted(settings.all_environments())
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
 @cli.command()
 @click.argument("shell", type=click.Choice(COMPLETION_SHELLS))
 def completion(shell: str) -> int:
@@ -329,6 +353,7 @@ def _env_option() -> Callable[[F], F]:
         "env",
         metavar="NAME",
         help="environment from reconcile.yaml (default: its default)",
+        shell_complete=complete_environment,
     )
 
 
@@ -635,6 +660,7 @@ def show_command(output: Output, plan_file: pathlib.Path, fmt: str) -> int:
     "env",
     metavar="NAME",
     help="environment to read from (default: the default of the --from catalog, else local)",
+    shell_complete=complete_environment,
 )
 @click.option(
     "--out",

@@ -23,7 +23,7 @@ def completion_script(shell: str) -> str:
     return result.stdout
 
 
-def complete_in_bash(words: list[str]) -> list[str]:
+def complete_in_bash(words: list[str], cwd: Path | None = None) -> list[str]:
     """Load the bash script into a real bash and ask it to complete the last word."""
     script = (
         'eval "$(reconcile completion bash)"\n'
@@ -35,6 +35,7 @@ def complete_in_bash(words: list[str]) -> list[str]:
     env = {**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(
         ["bash", "--norc", "-c", script],
+        cwd=cwd,
         check=False,
         capture_output=True,
         text=True,
@@ -106,3 +107,31 @@ class TestCompletionInBash:
     def test_completes_a_choice_argument(self) -> None:
         """The SHELL argument of `completion` completes to the supported shells."""
         assert complete_in_bash(["reconcile", "completion", ""]) == ["bash", "zsh", "fish"]
+
+    def test_env_completes_the_catalogs_environments(self, tmp_path: Path) -> None:
+        """--env offers the environments of the catalog named on the line, built-ins too."""
+        catalog = tmp_path / "catalog"
+        catalog.mkdir()
+        settings = "client_id: C1\nenvironments:\n  staging:\n    base_url: https://pb.example\n"
+        (catalog / "reconcile.yaml").write_text(settings)
+        offered = complete_in_bash(["reconcile", "plan", "catalog", "--env", ""], cwd=tmp_path)
+        assert offered == ["local", "production", "sandbox", "staging"]
+        assert complete_in_bash(["reconcile", "plan", "catalog", "--env", "st"], cwd=tmp_path) == [
+            "staging"
+        ]
+
+    def test_env_completion_survives_a_broken_catalog(self, tmp_path: Path) -> None:
+        """A catalog whose reconcile.yaml is invalid still offers the built-in environments."""
+        (tmp_path / "reconcile.yaml").write_text("client_id: [unclosed\n")
+        offered = complete_in_bash(["reconcile", "import", "--env", ""], cwd=tmp_path)
+        assert offered == ["local", "production", "sandbox"]
+
+    def test_env_completion_prefers_the_named_catalog(self, tmp_path: Path) -> None:
+        """The catalog named on the line wins over one in the current directory."""
+        (tmp_path / "reconcile.yaml").write_text("client_id: C0\n")
+        catalog = tmp_path / "other"
+        catalog.mkdir()
+        settings = "client_id: C1\nenvironments:\n  qa:\n    base_url: https://pb.example\n"
+        (catalog / "reconcile.yaml").write_text(settings)
+        words = ["reconcile", "import", "--from", "other", "--env", "q"]
+        assert complete_in_bash(words, cwd=tmp_path) == ["qa"]
