@@ -107,9 +107,7 @@ async def fixtures(sandbox: Sandbox, request: Request) -> Response:
         boms = [_load_bom(sandbox, i, b) for i, b in enumerate(groups["boms"])]
         _check_inventory(groups["inventory"])
         sandbox.store.add_inventory(groups["inventory"])
-    return json_response(
-        {"products": products, "boms": boms, "inventory": len(groups["inventory"])}
-    )
+    return json_response({"products": products, "boms": boms, "inventory": groups["inventory"]})
 
 
 def _records(body: dict[str, Any], name: str, problems: list[ErrorItem]) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ def snapshot(api: httpx.Client, body: dict[str, Any], **params: Any) -> dict[str
 @pytest.fixture
 def stocked(sandbox: ServedSandboxHandle) -> None:
     """The RECORDS above loaded as inventory fixtures."""
-    assert sandbox.admin.load(inventory=RECORDS)["inventory"] == len(RECORDS)
+    assert sandbox.admin.load(inventory=RECORDS)["inventory"] == RECORDS
 
 
 @pytest.mark.usefixtures("stocked")
