@@ -487,7 +487,13 @@ class PBClient:
         def decide(error: Exception) -> bool | float:
             if not isinstance(error, _Retry):
                 return False
-            log.info("%s %s: %s; retrying", call.operation, call.resource, error.error.message)
+            log.info(
+                "%s %s: %s [%s]",
+                call.operation,
+                call.resource,
+                error.error.message,
+                error.error.transaction_id,
+            )
             if error.retry_after is None:
                 return True
             remaining = self.limits.retry_timeout_seconds - (time.monotonic() - started)

@@ -1,0 +1,102 @@
+"""Answers the emulator never gives: a tiny fake server (in-process) with broken bodies."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from reconcile.errors import AuthError, RemoteError, Unavailable
+from reconcile.remote import wire
+from reconcile.remote.client import PBClient
+from reconcile.settings import Credentials, Limits
+
+FAST = Limits(retry_attempts=2, retry_wait_initial_seconds=0.01, retry_wait_max_seconds=0.02)
+ANSWERS: dict[str, Response] = {
+    "HTML": PlainTextResponse("<html><body>Welcome to nginx</body></html>", 200),
+    "LIST": JSONResponse([1, 2, 3]),
+    "EMPTY": Response(b"", 200),
+    "GATEWAY": PlainTextResponse("<html>502 Bad Gateway</html>", 502),
+    "TEAPOT": PlainTextResponse("short and stout", 418),
+}
+
+
+def fake_pb(token_body: dict[str, Any]) -> Starlette:
+    async def token(request: Request) -> Response:
+        return JSONResponse(token_body)
+
+    async def product(request: Request) -> Response:
+        return ANSWERS[request.path_params["sku"]]
+
+    return Starlette(
+        routes=[
+            Route(wire.TOKEN_PATH, token, methods=["POST"]),
+            Route(f"{wire.PRODUCTS_PATH}/{{sku}}", product, methods=["GET", "PUT"]),
+        ]
+    )
+
+
+def call(sku: str, token_body: dict[str, Any] | None = None, method: str = "get") -> Any:
+    body = token_body if token_body is not None else {"access_token": "t0k3n-abc", "expiresIn": 60}
+
+    async def main() -> Any:
+        async with PBClient(
+            base_url="http://fake-pb",
+            credentials=Credentials(SecretStr("fake-key"), SecretStr("fake-secret")),
+            limits=FAST,
+            environment="fake",
+            transport=httpx.ASGITransport(app=fake_pb(body)),
+        ) as client:
+            if method == "put":
+                return await client.update_product(sku, {"sku": sku})
+            return await client.get_product("C1", sku)
+
+    return asyncio.run(main())
+
+
+class TestOddAnswers:
+    def test_html_instead_of_json(self) -> None:
+        """A 200 with an HTML body is a RemoteError quoting the start of the body."""
+        with pytest.raises(RemoteError, match=r"not JSON .*Welcome to nginx") as caught:
+            call("HTML")
+        assert caught.value.status == 200 and caught.value.transaction_id
+
+    def test_json_that_is_not_an_object(self) -> None:
+        """A JSON array where an object is expected is refused clearly."""
+        with pytest.raises(RemoteError, match="JSON that is not an object"):
+            call("LIST")
+
+    def test_empty_success_body_reads_as_empty_object(self) -> None:
+        """A 2xx with no body (some PUTs answer so) is an empty result, not an error."""
+        assert call("EMPTY", method="put") == {}
+
+    def test_gateway_page_is_retried_then_reported(self) -> None:
+        """A 502 HTML page from a gateway is retried, then reported with its text."""
+        with pytest.raises(Unavailable, match=r"bad gateway.*not PB's error object") as caught:
+            call("GATEWAY")
+        assert "gave up after 2 attempts" in str(caught.value)
+
+    def test_unexpected_status(self) -> None:
+        """A status with no meaning in PB's table is a plain RemoteError with the status."""
+        with pytest.raises(RemoteError, match="unexpected status") as caught:
+            call("TEAPOT")
+        assert caught.value.status == 418
+
+    def test_token_answer_without_token(self) -> None:
+        """A token answer lacking access_token is an AuthError, not a crash."""
+        with pytest.raises(AuthError, match="access_token"):
+            call("EMPTY", token_body={"expiresIn": "60"})
+
+    def test_numeric_expires_in_is_accepted(self) -> None:
+        """expiresIn sent as a number works like the documented string."""
+        assert (
+            call("EMPTY", token_body={"access_token": "abc-123", "expiresIn": 5}, method="put")
+            == {}
+        )
