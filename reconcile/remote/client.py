@@ -28,6 +28,7 @@ appear in log lines, error messages or reprs.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -341,35 +342,39 @@ class PBClient:
         return await self._run(call, before_retry=find_ours)
 
     async def _find_created_bom(self, bom: Json, failure: _Retry) -> Json | None:
+        """The BOM a lost create made, None if it made none; never risks a duplicate."""
         fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": [bom.get("sku")]}]
-        found = [
+        same_key = [
             candidate
             async for candidate in self.search_boms(
                 str(bom.get("clientId", "")), fields, include_inactive=True
             )
-            if candidate.get("sku") == bom.get("sku")
-            and candidate.get("node") == bom.get("node")
-            and _holds(candidate, bom, wire.BOM_SERVER_FIELDS)
+            if candidate.get("sku") == bom.get("sku") and candidate.get("node") == bom.get("node")
         ]
-        if not found:
-            log.info("bom.create %s: not created by the lost attempt; retrying", _bom_address(bom))
-            return None
-        if len(found) > 1:
-            ids = ", ".join(str(wire.bom_id_of(b)) for b in found)
-            raise RemoteStateError(
-                f"after an attempt with unknown outcome, PB holds {len(found)} BOMs with this "
-                f"key and content (ids {ids}); deactivate the extra ones",
-                operation="bom.create",
-                resource=_bom_address(bom),
-                transaction_id=failure.error.transaction_id,
+        ours = [c for c in same_key if _holds(c, bom, wire.BOM_SERVER_FIELDS)]
+        # An active BOM under this key that is not exactly ours may still be ours, altered
+        # or normalised by PB: creating another could duplicate it, so stop instead.
+        others = [c for c in same_key if c not in ours and c.get("active", True)]
+        address, transaction_id = _bom_address(bom), failure.error.transaction_id
+        if len(ours) == 1 and not others:
+            log.info(
+                "bom.create %s: the attempt [%s] had gone through (id %s); not repeating it",
+                address,
+                transaction_id,
+                wire.bom_id_of(ours[0]),
             )
-        log.info(
-            "bom.create %s: the attempt [%s] had gone through (id %s); not repeating it",
-            _bom_address(bom),
-            failure.error.transaction_id,
-            wire.bom_id_of(found[0]),
-        )
-        return found[0]
+            return ours[0]
+        if ours or others:
+            ids = ", ".join(str(wire.bom_id_of(b)) for b in ours + others)
+            raise RemoteStateError(
+                f"an attempt's outcome is unknown and PB now holds active BOMs with this key "
+                f"(ids {ids}); not retrying, to avoid a duplicate: run plan again to see them",
+                operation="bom.create",
+                resource=address,
+                transaction_id=transaction_id,
+            )
+        log.info("bom.create %s: the lost attempt [%s] created nothing", address, transaction_id)
+        return None
 
     async def update_bom(self, bom_id: str, bom: Json) -> Json:
         """PUT (full replacement) of one BOM by PB's id."""
@@ -654,8 +659,19 @@ def _bom_address(bom: Json) -> str:
 
 
 def _holds(stored: Json, sent: Json, server_fields: frozenset[str]) -> bool:
-    """Whether PB's copy carries every field we sent, with the same value."""
-    return all(stored.get(k) == v for k, v in sent.items() if k not in server_fields)
+    """Whether PB's copy carries every field we sent with the same value (lists of
+    objects, such as BOM components, in any order)."""
+    return all(_same(stored.get(k), v) for k, v in sent.items() if k not in server_fields)
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    if isinstance(stored, list) and isinstance(sent, list) and len(stored) == len(sent):
+        return sorted(map(_canonical, stored)) == sorted(map(_canonical, sent))
+    return bool(stored == sent)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _gave_up(final: _Retry, attempts: int, elapsed: float) -> RemoteError:

@@ -18,6 +18,7 @@ from reconcile.errors import (
     NotFoundError,
     RateLimited,
     RemoteError,
+    RemoteStateError,
     Unavailable,
     ValidationFailed,
 )
@@ -266,6 +267,20 @@ class TestUnknownOutcome:
 
         assert len(run(sandbox, work)) == 1
         assert sandbox.admin.count(method="POST", route=wire.BOMS_PATH, status=201) == 1
+
+    def test_bom_create_stops_when_another_active_bom_holds_the_key(
+        self, sandbox: ServedSandboxHandle
+    ) -> None:
+        """A differing active BOM under the key may be ours altered: no retry, a clear error."""
+        sandbox.admin.load(
+            products=[product("KIT-1", productType="KIT"), product("PART-1")],
+            boms=[bom("KIT-1", ("PART-1", 5), node="NODE-A")],
+        )
+        sandbox.admin.fault("500", method="POST", path_prefix=wire.BOMS_PATH, retry_after=0)
+
+        with pytest.raises(RemoteStateError, match="not retrying, to avoid a duplicate"):
+            run(sandbox, lambda c: c.create_bom(bom("KIT-1", ("PART-1", 1), node="NODE-A")))
+        assert sandbox.admin.count(method="POST", route=wire.BOMS_PATH) == 1
 
     def test_product_create_lost_after_commit_is_read_back(
         self, sandbox: ServedSandboxHandle
