@@ -55,9 +55,8 @@ async def make_plan(
     environ: Mapping[str, str] = os.environ,
 ) -> PlanResult:
     """Load the catalog and PB's state for it (concurrently) and decide every change."""
-    settings = load_settings(directory)
-    env_name, _ = settings.environment(env)
-    client, info = connect(settings, env_name, catalog_dir=directory, environ=environ)
+    settings, client, info = _connect(directory, env, environ)
+    env_name = info.environment
     async with client:
         progress.note(f"Reading the catalog in {directory} and PB's state ({env_name})…")
         loading = asyncio.create_task(asyncio.to_thread(load_catalog, directory, settings=settings))
@@ -80,6 +79,15 @@ async def make_plan(
         return PlanResult(
             plan, directory, settings, info, list(catalog.problems), client.request_count
         )
+
+
+def _connect(
+    directory: Path, env: str | None, environ: Mapping[str, str]
+) -> tuple[Settings, PBClient, ConnectionInfo]:
+    """The catalog's settings and a (not yet opened) client for the chosen environment."""
+    settings = load_settings(directory)
+    client, info = connect(settings, env, catalog_dir=directory, environ=environ)
+    return settings, client, info
 
 
 async def _fetch_while_loading(
@@ -129,9 +137,8 @@ async def apply_saved_plan(
     environ: Mapping[str, str] = os.environ,
 ) -> ApplyReport:
     """Apply exactly a reviewed plan, refusing it whole if PB changed under it (exit 7)."""
-    settings = load_settings(directory)
-    env_name, _ = settings.environment(env)
-    client, info = connect(settings, env_name, catalog_dir=directory, environ=environ)
+    settings, client, info = _connect(directory, env, environ)
+    env_name = info.environment
     client_id = settings.client_id or load_catalog(directory, settings=settings).client_id
     async with client:
         _check_plan_target(plan, env_name, client_id, info)
