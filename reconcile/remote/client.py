@@ -69,6 +69,7 @@ from reconcile.settings import Credentials, Limits
 log = logging.getLogger("reconcile.remote")
 
 T = TypeVar("T")
+E = TypeVar("E", bound=RemoteError)
 
 OnPage = Callable[[int, int], None]
 Json = dict[str, Any]
@@ -272,14 +273,10 @@ class PBClient:
             return stored
         if stored is None:
             raise error
-        raise ValidationFailed(
-            error.message + "; an earlier attempt may have created it, but PB now holds "
-            "a product with this SKU that differs from what was sent",
-            operation=error.operation,
-            resource=error.resource,
-            status=error.status,
-            details=error.details,
-            transaction_id=error.transaction_id,
+        raise _amended(
+            error,
+            "an earlier attempt may have created it, but PB now holds a product with this SKU "
+            "that differs from what was sent",
         )
 
     async def update_product(self, sku: str, product: Json) -> Json:
@@ -684,8 +681,13 @@ def _gave_up(final: _Retry, attempts: int, elapsed: float) -> RemoteError:
     else:
         plural = "s" if attempts != 1 else ""
         reason = f"gave up after {attempts} attempt{plural} in {elapsed:.1f} s"
+    return _amended(error, reason)
+
+
+def _amended(error: E, note: str) -> E:
+    """The same error with ``note`` added to its message."""
     return type(error)(
-        f"{error.message}; {reason}",
+        f"{error.message}; {note}",
         operation=error.operation,
         resource=error.resource,
         status=error.status,
