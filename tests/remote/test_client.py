@@ -340,6 +340,34 @@ class TestPagination:
         assert found == []
         assert sandbox.admin.count(route=wire.PRODUCTS_SEARCH_PATH) == 1
 
+    def test_stopping_early_cancels_the_other_pages(self, sandbox: ServedSandboxHandle) -> None:
+        """Leaving the loop after the first item ends cleanly, without stray page tasks."""
+        load_products(sandbox, 60)
+        sandbox.admin.configure(latency_ms=30)
+
+        async def work(client: PBClient) -> str:
+            pages = client.search_products("C1")
+            first = await anext(pages)
+            await pages.aclose()  # type: ignore[attr-defined]
+            return str(first["sku"])
+
+        assert run(sandbox, work, page_size=5, max_in_flight=2) == "SKU-00000"
+
+    def test_a_page_that_keeps_failing_fails_the_search(self, sandbox: ServedSandboxHandle) -> None:
+        """When a later page exhausts its retries the whole search raises, naming that page."""
+        load_products(sandbox, 30)
+        sandbox.admin.configure(page_max=10)
+
+        def break_the_rest(done: int, total: int) -> None:
+            if done == 1:
+                sandbox.admin.fault("503", path_prefix=wire.PRODUCTS_SEARCH_PATH, times=50)
+
+        async def work(client: PBClient) -> list[dict[str, Any]]:
+            return await collect(client.search_products("C1", on_page=break_the_rest))
+
+        with pytest.raises(Unavailable, match=r"product\.search page 2: PB is unavailable"):
+            run(sandbox, work, retry_attempts=2)
+
     def test_boms_and_inventory_page_too(self, sandbox: ServedSandboxHandle) -> None:
         """BOM search (inactive on request) and the inventory snapshot walk every page."""
         parts = [product(f"PART-{i}") for i in range(3)]
