@@ -1,11 +1,11 @@
 """Reading one YAML file safely and fast, and locating problems in it.
 
 Every file goes through :func:`read_source`: size limit, UTF-8, printable characters,
-then (only when the text could hold them) a scan of the parser's events for anchors,
-aliases, tags and excessive nesting, then ruamel's C-accelerated safe loader. The
-loader gives no positions for the data it returns, so a file that turns out to have
-problems is composed again (C parser, nodes with marks) to turn a pydantic ``loc`` into
-``line:col``. A clean file never pays for that.
+then one pass over the C parser's events that builds the data and refuses anchors,
+aliases, tags, dates and deep nesting (:mod:`reconcile.desired.events`). The data
+carries no positions, so a file that turns out to have problems is composed again (C
+parser, nodes with marks) to turn a pydantic ``loc`` into ``line:col``. A clean file
+never pays for that.
 """
 
 from __future__ import annotations
@@ -18,31 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    NodeEvent,
-)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconcile.desired.events import Yaml12Resolver, build
 from reconcile.errors import Problem
 
 Loc = tuple[str | int, ...]
 
-CORE_TAG = "tag:yaml.org,2002:"
-#: Explicit tags that only restate what a plain value already is (`!!str 012` is useful).
-ALLOWED_TAGS = frozenset(
-    CORE_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
-)
 #: YAML's printable set (YAML 1.2 §5.1); anything else is refused before parsing.
 _NOT_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
-#: Cheap guards: a file can only hold an anchor or a tag if one of these matches.
-_MAYBE_ANCHOR_OR_TAG = re.compile(r"[&!][^\s,\[\]{}]")
 _QUOTE_HINT = "quote it to keep it as written"
 
 
@@ -54,26 +41,10 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-class _CatalogConstructor(SafeConstructor):
-    """The safe constructor, except that implicit dates stay strings and are reported."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.date_nodes: list[Node] = []
-
-    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
-        self.date_nodes.append(node)
-        return node.value
-
-
-_CatalogConstructor.add_constructor(
-    CORE_TAG + "timestamp", _CatalogConstructor.construct_yaml_timestamp
-)
-
-
 def _safe_yaml() -> YAML:
+    """ruamel's C-accelerated safe loader, used here only to compose nodes with marks."""
     yaml = YAML(typ="safe")
-    yaml.Constructor = _CatalogConstructor
+    yaml.Resolver = Yaml12Resolver
     return yaml
 
 
@@ -88,6 +59,8 @@ class SourceFile:
     problems: list[Problem] = field(default_factory=list)
     #: True when the file could not be turned into data at all (its problems say why).
     unreadable: bool = False
+    #: Nested beyond the limit: never composed (a recursive composer could crash on it).
+    too_deep: bool = False
     _root: Node | None = field(default=None, repr=False)
 
     def problem(self, line: int, col: int, message: str, severity: str = "error") -> Problem:
@@ -110,7 +83,7 @@ class SourceFile:
         return locate(root, loc, at_key=at_key)
 
     def _nodes(self) -> Node | None:
-        if self._root is None and self.text:
+        if self._root is None and self.text and not self.too_deep:
             try:
                 self._root = _safe_yaml().compose(self.text)
             except YAMLError:
@@ -215,104 +188,25 @@ def _line_col(text: str | bytes, offset: int) -> tuple[int, int]:
 
 def _parse(source: SourceFile, max_depth: int) -> bool:
     """Fill ``source.data``; False when the file cannot be used at all."""
-    text = source.text
-    if _needs_event_scan(text, max_depth) and not _scan_events(source, max_depth):
-        return False
-    yaml = _safe_yaml()
     try:
-        constructor, parser = yaml.get_constructor_parser(text)
-        try:
-            source.data = constructor.get_single_data()
-        finally:
-            parser.dispose()
+        built = build(source.text, max_depth)
     except MarkedYAMLError as e:
-        if type(e).__name__ == "DuplicateKeyError":
-            _report_duplicate_keys(source)
-        else:
-            _report_yaml_error(source, e)
+        _report_yaml_error(source, e)
         return False
     except YAMLError as e:  # reader errors carry no mark; the printable check precedes them
         source.problem(1, 1, f"YAML error: {e}")
         return False
-    for node in constructor.date_nodes:
-        source.problem(
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
-            f"{node.value!r} reads as a date, not a string; {_QUOTE_HINT}: '{node.value}'",
-        )
-    return True
-
-
-def _needs_event_scan(text: str, max_depth: int) -> bool:
-    """True unless the text provably has no anchor, alias or tag and is shallow enough."""
-    if _MAYBE_ANCHOR_OR_TAG.search(text):
-        return True
-    openers = text.count("[") + text.count("{")
-    empties = text.count("[]") + text.count("{}")
-    longest = max(map(len, text.split("\n")))
-    # Block nesting needs a deeper column at least every second level; each non-empty
-    # flow opener adds at most one level, and empty ones at most one along any path.
-    bound = 2 * longest + 2 + (openers - empties) + (1 if empties else 0)
-    return bound > max_depth
-
-
-def _scan_events(source: SourceFile, max_depth: int) -> bool:
-    """Report anchors, aliases, tags and deep nesting with their positions."""
-    depth = 0
-    try:
-        for event in _safe_yaml().parse(source.text):
-            if isinstance(event, CollectionStartEvent):
-                depth += 1
-                if depth > max_depth:
-                    _event_problem(
-                        source, event, f"nested deeper than {max_depth} levels; flatten it"
-                    )
-                    return False
-            elif isinstance(event, CollectionEndEvent):
-                depth -= 1
-            if isinstance(event, NodeEvent):
-                _check_node_event(source, event)
-    except MarkedYAMLError as e:
-        _report_yaml_error(source, e)
+    for found in built.problems:
+        source.problem(found.line, found.col, found.message)
+    if built.too_deep:
+        source.too_deep = True
         return False
-    return not source.problems
-
-
-def _check_node_event(source: SourceFile, event: Any) -> None:
-    if isinstance(event, AliasEvent):
-        _event_problem(
-            source,
-            event,
-            f"alias *{event.anchor}: anchors and aliases are not allowed "
-            "in catalog files; write the value out (shared settings go in reconcile.yaml)",
-        )
-        return
-    if event.anchor:
-        _event_problem(
-            source,
-            event,
-            f"anchor &{event.anchor}: anchors and aliases are not allowed "
-            "in catalog files; write the value out (shared settings go in reconcile.yaml)",
-        )
-    tag = getattr(event, "tag", None)
-    if tag and tag not in ALLOWED_TAGS:
-        _event_problem(source, event, _tag_message(tag))
-
-
-def _tag_message(tag: str) -> str:
-    short = "!!" + tag.removeprefix(CORE_TAG) if tag.startswith(CORE_TAG) else tag
-    if short.startswith("!!python/"):
-        return f"tag {short} is refused: catalog files hold data, never Python objects"
-    if tag.startswith(CORE_TAG):
-        return (
-            f"tag {short} is not allowed: values are strings, numbers, booleans, "
-            "lists and mappings; remove the tag"
-        )
-    return f"unknown tag {short}: remove it (catalog files use plain YAML values)"
-
-
-def _event_problem(source: SourceFile, event: Any, message: str) -> None:
-    source.problem(event.start_mark.line + 1, event.start_mark.column + 1, message)
+    if built.duplicate_keys:
+        _report_duplicate_keys(source)
+    if built.duplicate_keys or any(p.structural for p in built.problems):
+        return False
+    source.data = built.data
+    return True
 
 
 def _report_yaml_error(source: SourceFile, error: MarkedYAMLError) -> None:
@@ -320,9 +214,7 @@ def _report_yaml_error(source: SourceFile, error: MarkedYAMLError) -> None:
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = (error.problem or "invalid YAML").strip()
     context = ""
-    if "found another document" in problem:
-        problem = "a second YAML document ('---'): a file holds exactly one"
-    elif error.context:
+    if error.context:
         start = error.context_mark
         started = f" started at line {start.line + 1}" if start and start is not mark else ""
         context = f" ({error.context.strip()}{started})"

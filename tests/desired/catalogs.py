@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import strategies as st
+
 from reconcile.desired import load_catalog
 from reconcile.errors import CatalogError
 
@@ -46,3 +48,32 @@ def bom(kit: str, *components: str, node: str | None = None) -> str:
     for sku in components:
         text += f"      - sku: {sku}\n        quantity: 1\n"
     return text
+
+
+#: Characters and words that matter to YAML, for fuzzing.
+YAML_CHARS = st.sampled_from(
+    [*"-:?[]{},&*!|>'\"#%@` \n\t", "a", "b", "sku", "products", "boms", "0", "1.5", "~"]
+)
+
+
+def mutate(text: str, data: st.DataObject) -> str:
+    """Mangle a file line-wise: drop, duplicate, re-indent, insert YAML characters, swap."""
+    lines = text.splitlines(keepends=True)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        kind = data.draw(st.sampled_from(["drop", "dup", "indent", "insert", "swap"]))
+        if kind == "drop" and len(lines) > 1:
+            del lines[i]
+        elif kind == "dup":
+            lines.insert(i, lines[i])
+        elif kind == "indent":
+            lines[i] = " " * data.draw(st.integers(0, 3)) + lines[i].lstrip(" ")
+        elif kind == "insert":
+            at = data.draw(st.integers(0, len(lines[i])))
+            lines[i] = (
+                lines[i][:at] + "".join(data.draw(st.lists(YAML_CHARS, max_size=3))) + lines[i][at:]
+            )
+        elif kind == "swap":
+            j = data.draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+    return "".join(lines)

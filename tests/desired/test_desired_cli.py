@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from reconcile.cli import cli
 from reconcile.desired import schema_documents, schema_text
-from tests.desired.catalogs import products
+from tests.desired.catalogs import YAML_CHARS, mutate, products
 from tests.desired.conftest import MakeCatalog
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "catalog-examples"
@@ -110,9 +110,6 @@ class TestSchemasCommand:
             assert f"wrote {tmp_path / 'out' / name}" in result.stdout
 
 
-YAML_CHARS = st.sampled_from(
-    [*"-:?[]{},&*!|>'\"#%@` \n\t", "a", "b", "sku", "products", "boms", "0", "1.5", "~"]
-)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda inner: (
@@ -137,28 +134,6 @@ def validate_files(files: dict[str, str | bytes]) -> Result:
     assert "Traceback" not in result.output
     assert result.return_value in (0, 3)
     return result
-
-
-def mutate(text: str, data: st.DataObject) -> str:
-    lines = text.splitlines(keepends=True)
-    for _ in range(data.draw(st.integers(1, 3))):
-        i = data.draw(st.integers(0, len(lines) - 1))
-        kind = data.draw(st.sampled_from(["drop", "dup", "indent", "insert", "swap"]))
-        if kind == "drop" and len(lines) > 1:
-            del lines[i]
-        elif kind == "dup":
-            lines.insert(i, lines[i])
-        elif kind == "indent":
-            lines[i] = " " * data.draw(st.integers(0, 3)) + lines[i].lstrip(" ")
-        elif kind == "insert":
-            at = data.draw(st.integers(0, len(lines[i])))
-            lines[i] = (
-                lines[i][:at] + "".join(data.draw(st.lists(YAML_CHARS, max_size=3))) + lines[i][at:]
-            )
-        elif kind == "swap":
-            j = data.draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
-    return "".join(lines)
 
 
 class TestFuzz:

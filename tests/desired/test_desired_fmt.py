@@ -10,10 +10,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from reconcile.cli import cli
 from reconcile.desired import format_files, format_text
 from reconcile.desired.layout import BOM_ORDER, PRODUCT_ORDER
+from tests.desired.catalogs import mutate
 from tests.desired.conftest import MakeCatalog
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "catalog-examples"
@@ -239,3 +241,20 @@ class TestFmtCommand:
         self.run(str(root / "a.yaml"))
         assert (root / "a.yaml").read_text() == CANONICAL
         assert (root / "b.yaml").read_text() == MESSY
+
+
+KITS_FILES = sorted((EXAMPLES / "kits").rglob("*.yaml"))
+
+
+class TestFuzz:
+    @settings(max_examples=60, deadline=None)
+    @given(st.sampled_from(KITS_FILES), st.data())
+    def test_mutated_files_format_or_fail_cleanly(self, path: Path, data: st.DataObject) -> None:
+        """Mangled files either fail as YAML errors or format idempotently and losslessly."""
+        text = mutate(path.read_text(), data)
+        try:
+            once = format_text(text)
+        except YAMLError:
+            return
+        assert format_text(once) == once
+        assert safe_load(once) == safe_load(text)
