@@ -543,6 +543,9 @@ class PBClient:
         except httpx.TransportError as e:
             error = error_from_transport(e, context)
             raise _Retry(error, retry_after=None, applied=maybe_applied(e, None)) from e
+        except httpx.HTTPError as e:  # e.g. a body that fails its Content-Encoding
+            message = f"PB's answer could not be read ({type(e).__name__}: {e})"
+            raise context.error(RemoteError, message) from e
         if response.status_code in RETRYABLE_STATUSES:
             raise _Retry(
                 error_from_response(response, context),

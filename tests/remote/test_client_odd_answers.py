@@ -25,6 +25,7 @@ ANSWERS: dict[str, Response] = {
     "EMPTY": Response(b"", 200),
     "GATEWAY": PlainTextResponse("<html>502 Bad Gateway</html>", 502),
     "TEAPOT": PlainTextResponse("short and stout", 418),
+    "GZIP": Response(b"this is not gzip", 200, headers={"Content-Encoding": "gzip"}),
 }
 
 
@@ -88,6 +89,11 @@ class TestOddAnswers:
         with pytest.raises(RemoteError, match="unexpected status") as caught:
             call("TEAPOT")
         assert caught.value.status == 418
+
+    def test_body_that_fails_its_encoding(self) -> None:
+        """A body that is not the gzip its header claims is a RemoteError, not a crash."""
+        with pytest.raises(RemoteError, match="could not be read"):
+            call("GZIP")
 
     def test_token_answer_without_token(self) -> None:
         """A token answer lacking access_token is an AuthError, not a crash."""
