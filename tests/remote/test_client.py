@@ -398,7 +398,10 @@ class TestPacing:
         run(sandbox, work, requests_per_second=rate, max_in_flight=16)
         stamps = sorted(e["ts"] for e in sandbox.admin.log())
         assert len(stamps) == 61
-        tolerance = 0.03  # answer stamps jitter by processing time; starts are exact
+        # Starts are spaced exactly (see TestRateLimiter); the server stamps answers, and its
+        # single thread may bunch a few when a loaded machine pauses it. Without the limiter
+        # these 60 requests take well under half a second, so the check still bites.
+        tolerance = 0.2
         for first, later in zip(stamps, stamps[rate:], strict=False):
             assert later - first >= 1.0 - tolerance
 
