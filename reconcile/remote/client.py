@@ -74,14 +74,20 @@ E = TypeVar("E", bound=RemoteError)
 OnPage = Callable[[int, int], None]
 Json = dict[str, Any]
 
-# httpx logs every request at INFO; keep that out of normal runs. The CLI's verbose
-# mode may lower these levels again (set explicitly, so we never override it).
-for _name in ("httpx", "httpcore"):
-    if logging.getLogger(_name).level == logging.NOTSET:
-        logging.getLogger(_name).setLevel(logging.WARNING)
 # Retries are logged here, with operation, resource and reason; stamina's own warning
 # ("stamina.retry_scheduled", no details) would only add noise on stderr.
 stamina.instrumentation.set_on_retry_hooks([])
+
+
+def quiet_http_logs() -> None:
+    """Keep httpx's per-request INFO lines (and httpcore's trace) out of normal runs.
+
+    A level set explicitly (the CLI's ``-v`` does, for httpx) is never touched.
+    """
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 class _Retry(Exception):
@@ -167,6 +173,7 @@ class PBClient:
         credential_vars: tuple[str, ...] = (),
         on_close: Callable[[], None] | None = None,
     ) -> None:
+        quiet_http_logs()
         self.environment = environment
         self._on_close = on_close
         self.run_id = check_run_id(run_id) if run_id else new_run_id()
