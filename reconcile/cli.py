@@ -840,9 +840,13 @@ def sandbox_serve(
         served = serve_in_thread(create_app(store, config), host, port)
     except (OSError, RuntimeError) as e:
         return fail(ReconcileError(f"cannot listen on {host}:{port}: {e}"))
-    _print_sandbox_banner(served.url, config.key, config.secret, db, from_env=bool(key))
     try:
-        _wait_until_stopped(served)
+        _serve_until_stopped(
+            served,
+            lambda: _print_sandbox_banner(
+                served.url, config.key, config.secret, db, from_env=bool(key)
+            ),
+        )
     finally:
         served.stop()
         store.close()
@@ -867,14 +871,19 @@ def _print_sandbox_banner(
     click.echo("Press Ctrl-C to stop.")
 
 
-def _wait_until_stopped(served: Any) -> None:
-    """Block until Ctrl-C, SIGTERM or the server thread ends."""
+def _serve_until_stopped(served: Any, announce: Callable[[], None]) -> None:
+    """Announce the server, then block until Ctrl-C, SIGTERM or the server thread ends.
+
+    The handlers are in place before the announcement, so a client that reacts to it at
+    once can never see the stop reported as an interruption.
+    """
     import signal
     import threading
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        announce()
         while served.running and not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

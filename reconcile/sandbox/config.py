@@ -82,7 +82,8 @@ class SandboxConfig:
     retry_after_seconds: float = 1.0
     # §13.10 — maximum page size; larger requests are served at this size.
     page_max: int = 100
-    # §13.10 — hide products created over six months ago unless a date filter is sent.
+    # §13.10 — hide products whose pbCreateDate is over six months old unless a date filter
+    # (createDate, updateDate, pbCreateDate or pbUpdateDate) is sent.
     six_month_window: bool = True
     # §6.5 — a stricter reading: the window applies even when a date filter is sent, so
     # only GET finds older products (lets tests prove a client's GET fallback).

@@ -227,6 +227,15 @@ class TestDateFiltersAndWindow:
         sandbox.admin.configure(six_month_window=False)
         assert skus(search(api)) == ["OLD"]
 
+    def test_the_strict_window_ignores_date_filters(
+        self, sandbox: ServedSandboxHandle, api: httpx.Client
+    ) -> None:
+        """six_month_window_always hides old products even from dated searches; GET finds them."""
+        sandbox.admin.load(products=[product("OLD", pbCreateDate="2020-01-01T00:00:00Z")])
+        sandbox.admin.configure(six_month_window_always=True)
+        assert skus(search(api, {"name": "pbCreateDate", "values": ["2000-01-01"]})) == []
+        assert api.get("/products/OLD", params={"clientId": "C1"}).status_code == 200
+
     def test_the_window_edge_is_six_calendar_months(
         self, sandbox: ServedSandboxHandle, api: httpx.Client
     ) -> None:
