@@ -689,7 +689,7 @@ def show_command(output: Output, plan_file: pathlib.Path, fmt: str) -> int:
     type=click.Choice(("productType", "none")),
     default="productType",
     show_default=True,
-    help="one file per product type (items, kits with their BOMs), or one file",
+    help="items.yaml, kits.yaml and boms.yaml; or (none) products.yaml and boms.yaml",
 )
 @click.option(
     "--target",
