@@ -20,8 +20,8 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from reconcile.desired.writer import SplitBy
 from reconcile.errors import UsageError
 from reconcile.models import Bom, RemoteMeta, ResourceSet
 from reconcile.plan.plan import Selector
@@ -31,9 +31,6 @@ from reconcile.remote.connect import SANDBOX_DIR, connect, sandbox_path
 from reconcile.remote.fetch import unique_boms
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.settings import SETTINGS_FILE, Settings
-
-SplitBy = Literal["productType", "none"]
-SPLIT_CHOICES: tuple[SplitBy, ...] = ("productType", "none")
 
 PRODUCTS_TASK = "product pages"
 BOMS_TASK = "BOM pages"
