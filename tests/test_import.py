@@ -225,6 +225,44 @@ class TestImportSeeded:
         assert formatted.changed == [] and formatted.problems == []
 
 
+class RecordingProgress:
+    """A Progress that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.advanced: dict[str, int] = {}
+        self.totals: dict[str, int | None] = {}
+        self.finished: list[str] = []
+        self.notes: list[str] = []
+
+    def update(self, task: str, *, advance: int = 0, total: int | None = None) -> None:
+        self.advanced[task] = self.advanced.get(task, 0) + advance
+        self.totals[task] = total
+
+    def done(self, task: str) -> None:
+        self.finished.append(task)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+class TestImportProgress:
+    """Import reports its reads page by page through the engine's Progress."""
+
+    def test_pages_are_reported(self, world: World, tmp_path: Path) -> None:
+        """Every product and BOM page advances its task once; both tasks finish."""
+        world.write(limits={"page_size": 2})
+        seed(world)
+        progress = RecordingProgress()
+        options = ImportOptions(env=world.env, source_dir=world.directory)
+        asyncio.run(
+            import_catalog(tmp_path / "out", options, progress=progress, environ=world.environ)
+        )
+        assert progress.advanced == {"product pages": 5, "BOM pages": 2}
+        assert progress.totals == {"product pages": 5, "BOM pages": 2}
+        assert sorted(progress.finished) == ["BOM pages", "product pages"]
+        assert progress.notes[-1].startswith("Writing 7 products and 3 BOMs")
+
+
 class TestImportRefusals:
     """Import refuses what it cannot do cleanly, and leaves the destination alone."""
 
