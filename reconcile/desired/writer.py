@@ -10,6 +10,7 @@ valid YAML).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -254,6 +255,15 @@ def _is_plain(text: str) -> bool:
     return ": " not in text and " #" not in text and _reads_as_string(text)
 
 
+#: First characters some implicit YAML 1.2 rule starts with; any other first character
+#: leaves a plain scalar a string (ruamel's resolve() looks rules up by first character).
+_RULE_STARTS = frozenset(k for k in _RESOLVER.versioned_resolver if k)
+_RULES_FOR_ANY_START = bool(_RESOLVER.versioned_resolver.get(None))
+
+
+@functools.lru_cache(maxsize=65_536)  # keys and enum values repeat on every resource
 def _reads_as_string(text: str) -> bool:
+    if text and text[0] not in _RULE_STARTS and not _RULES_FOR_ANY_START:
+        return True  # the fast path of ruamel's own lookup, without its per-call overhead
     tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
     return bool(tag == _STR_TAG)
