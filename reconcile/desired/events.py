@@ -120,7 +120,7 @@ class EventProblem:
 class Built:
     data: Any = None
     problems: list[EventProblem] = field(default_factory=list)
-    duplicate_keys: bool = False
+    duplicate_keys: list[EventProblem] = field(default_factory=list)
     too_deep: bool = False
 
 
@@ -246,11 +246,14 @@ class _Builder:
                 self.problem(event, "complex keys (a mapping or list as a key) are not allowed")
                 value = repr(value)
             frame[1] = value
+            frame[2] = event
         else:
             key = frame[1]
             frame[1] = _NOKEY
             if key in container:
-                self.result.duplicate_keys = True
+                line, col = _where(frame[2])
+                message = f"duplicate key {key!r}; keep one"
+                self.result.duplicate_keys.append(EventProblem(line, col, message))
             else:
                 container[key] = value
 

@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconcile.desired.events import Yaml12Resolver, build
+from reconcile.desired.events import EventProblem, Yaml12Resolver, build
 from reconcile.errors import Problem
 
 Loc = tuple[str | int, ...]
@@ -202,7 +202,7 @@ def _parse(source: SourceFile, max_depth: int) -> bool:
         source.too_deep = True
         return False
     if built.duplicate_keys:
-        _report_duplicate_keys(source)
+        _report_duplicate_keys(source, built.duplicate_keys)
     if built.duplicate_keys or any(p.structural for p in built.problems):
         return False
     source.data = built.data
@@ -221,8 +221,13 @@ def _report_yaml_error(source: SourceFile, error: MarkedYAMLError) -> None:
     source.problem(line, col, f"YAML syntax error: {problem}{context}")
 
 
-def _report_duplicate_keys(source: SourceFile) -> None:
-    """Report every duplicated key of the file, not only the first the loader met."""
+def _report_duplicate_keys(source: SourceFile, found: list[EventProblem]) -> None:
+    """Report every duplicated key, naming the line of its first occurrence.
+
+    Keys equal as values but written differently (`1` and `01`) are only seen by the
+    loader; those are reported as it found them.
+    """
+    before = len(source.problems)
     root = source._nodes()
     for mapping in _mappings(root):
         seen: dict[str, Node] = {}
@@ -238,6 +243,9 @@ def _report_duplicate_keys(source: SourceFile) -> None:
                 )
             else:
                 seen[key.value] = key
+    if len(source.problems) == before:
+        for duplicate in found:
+            source.problem(duplicate.line, duplicate.col, duplicate.message)
 
 
 def _mappings(root: Node | None) -> Iterator[MappingNode]:

@@ -152,7 +152,8 @@ class TestRefusals:
 
     def test_duplicate_key_is_flagged(self) -> None:
         """A repeated key is noticed (the caller reports every one with positions)."""
-        assert build("a: 1\na: 2\n", 64).duplicate_keys
+        found = build("a: 1\nb: 2\n1: x\n01: y\n", 64).duplicate_keys
+        assert [(p.line, p.col, p.message) for p in found] == [(4, 1, "duplicate key 1; keep one")]
 
     def test_depth_is_exact(self) -> None:
         """Exactly max_depth levels pass; one more is refused."""

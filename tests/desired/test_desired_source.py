@@ -51,6 +51,11 @@ class TestSyntax:
             "cat/a.yaml:8:1: duplicate key 'boms' (first at line 7); keep one",
         ]
 
+    def test_keys_equal_only_as_values_are_duplicates(self, make_catalog: MakeCatalog) -> None:
+        """`1` and `01` are the same key once read; the second is reported."""
+        root = make_catalog({"a.yaml": ONE_ITEM + "      1: x\n      01: y\n"})
+        assert problems_of(root) == ["cat/a.yaml:7:7: duplicate key 1; keep one"]
+
 
 class TestEncodingAndSize:
     def test_non_utf8_is_refused_at_the_byte(self, make_catalog: MakeCatalog) -> None:
