@@ -200,6 +200,7 @@ class PBClient:
         self._transport = _PacedTransport(transport, self.pacer, self._count_request)
         self._tokens = TokenSource(credentials, self._fetch_token, self._redact)
         self._http: httpx.AsyncClient | None = None
+        self._pending: set[asyncio.Task[Json]] = set()
 
     def __repr__(self) -> str:
         return (
@@ -239,6 +240,11 @@ class PBClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        # Pages of a search the caller stopped reading must not outlive the connection.
+        pending = list(self._pending)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -614,6 +620,9 @@ class PBClient:
             asyncio.create_task(self._page(operation, path, body, number, size))
             for number in numbers
         ]
+        self._pending.update(tasks)
+        for task in tasks:
+            task.add_done_callback(self._pending.discard)
         try:
             for task in tasks:
                 yield await task

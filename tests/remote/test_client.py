@@ -353,6 +353,27 @@ class TestPagination:
 
         assert run(sandbox, work, page_size=5, max_in_flight=2) == "SKU-00000"
 
+    def test_pages_left_unread_end_with_the_client(self, sandbox: ServedSandboxHandle) -> None:
+        """A search abandoned mid-way (not closed) has no page request left after the client."""
+        load_products(sandbox, 60)
+        sandbox.admin.configure(latency_ms=30)
+        leftovers: list[str] = []
+
+        async def main() -> None:
+            async with make_client(sandbox, page_size=5, max_in_flight=2) as client:
+                pages = client.search_products("C1")
+                for _ in range(6):  # page 1, then the first item of page 2: pages in flight
+                    await anext(pages)
+            leftovers.extend(
+                t.get_coro().__qualname__  # type: ignore[union-attr]
+                for t in asyncio.all_tasks()
+                if not t.done() and t.get_coro().__qualname__.endswith("._page")  # type: ignore[union-attr]
+            )
+            del pages
+
+        asyncio.run(main())
+        assert leftovers == []
+
     def test_a_page_that_keeps_failing_fails_the_search(self, sandbox: ServedSandboxHandle) -> None:
         """When a later page exhausts its retries the whole search raises, naming that page."""
         load_products(sandbox, 30)
