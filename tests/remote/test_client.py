@@ -227,6 +227,21 @@ class TestRetries:
         assert error.transaction_id.endswith("-3") and error.transaction_id in str(error)
         assert sandbox.admin.count(method="GET") == 3
 
+    def test_total_retry_time_is_bounded(self, sandbox: ServedSandboxHandle) -> None:
+        """With a 0.3 s budget and 0.2 s backoffs, the call ends long before 20 attempts."""
+        sandbox.admin.fault("503", method="GET", times=50)
+
+        with pytest.raises(Unavailable, match="gave up after"):
+            run(
+                sandbox,
+                lambda c: c.get_product("C1", "A"),
+                retry_attempts=20,
+                retry_timeout_seconds=0.3,
+                retry_wait_initial_seconds=0.2,
+                retry_wait_max_seconds=0.2,
+            )
+        assert 2 <= sandbox.admin.count(method="GET") <= 4
+
     def test_dropped_connections_exhausted(self, sandbox: ServedSandboxHandle) -> None:
         """Connections dropped on every attempt end in Unavailable that says so."""
         sandbox.admin.fault("drop", method="GET", times=10)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from starlette.routing import Route
 from reconcile.errors import AuthError, RemoteError, Unavailable
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
+from reconcile.remote.redact import basic_credentials
 from reconcile.settings import Credentials, Limits
 
 FAST = Limits(retry_attempts=2, retry_wait_initial_seconds=0.01, retry_wait_max_seconds=0.02)
@@ -29,11 +32,16 @@ ANSWERS: dict[str, Response] = {
 }
 
 
+SEEN: list[tuple[dict[str, str], bytes]] = []
+
+
 def fake_pb(token_body: dict[str, Any]) -> Starlette:
     async def token(request: Request) -> Response:
+        SEEN.append((dict(request.headers), await request.body()))
         return JSONResponse(token_body)
 
     async def product(request: Request) -> Response:
+        SEEN.append((dict(request.headers), await request.body()))
         return ANSWERS[request.path_params["sku"]]
 
     return Starlette(
@@ -60,6 +68,26 @@ def call(sku: str, token_body: dict[str, Any] | None = None, method: str = "get"
             return await client.get_product("C1", sku)
 
     return asyncio.run(main())
+
+
+class TestWhatIsSent:
+    def test_headers_of_token_and_api_requests(self) -> None:
+        """The token request is Basic + form; API requests carry bearer, JSON and PB headers."""
+        SEEN.clear()
+        call("EMPTY", method="put")
+        (token_headers, token_body), (api_headers, api_body) = SEEN
+        assert (
+            token_headers["authorization"]
+            == f"Basic {basic_credentials('fake-key', 'fake-secret')}"
+        )
+        assert token_headers["content-type"] == "application/x-www-form-urlencoded"
+        assert token_body == b"grant_type=client_credentials"
+        assert api_headers["authorization"] == "Bearer t0k3n-abc"
+        assert api_headers["content-type"] == "application/json"
+        assert api_headers["x-pb-unifiederrorstructure"] == "true"
+        assert re.fullmatch(r"[a-z0-9]{10}-PU[0-9A-Z]{4}-1", api_headers["x-pb-transactionid"])
+        assert re.fullmatch(r"[a-z0-9]{10}-TK[0-9A-Z]{4}-1", token_headers["x-pb-transactionid"])
+        assert json.loads(api_body) == {"sku": "EMPTY"}
 
 
 class TestOddAnswers:
