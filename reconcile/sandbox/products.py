@@ -9,9 +9,15 @@ from starlette.responses import Response
 
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, item, validation
-from reconcile.sandbox.search import envelope, parse_body, parse_paging, product_query
+from reconcile.sandbox.search import envelope_json, parse_body, parse_paging, product_query
 from reconcile.sandbox.validation import check_object, validate_product
-from reconcile.sandbox.wire import json_response, read_json, render_product
+from reconcile.sandbox.wire import (
+    json_response,
+    product_json,
+    raw_json_response,
+    read_json,
+    render_product,
+)
 
 if TYPE_CHECKING:
     from reconcile.sandbox.app import Endpoint, Sandbox
@@ -108,7 +114,7 @@ async def get(sandbox: Sandbox, request: Request) -> Response:
     product = sandbox.store.get_product(client_id, sku)
     if product is None:
         raise ApiError.of("resource.not_found", _missing(client_id, sku), "sku")
-    return json_response(render_product(product))
+    return raw_json_response(product_json(product))
 
 
 async def search(sandbox: Sandbox, request: Request) -> Response:
@@ -124,7 +130,7 @@ async def search(sandbox: Sandbox, request: Request) -> Response:
         config.six_month_window_always,
     )
     total, found = sandbox.store.search_products(client_id, query, paging.size, paging.offset)
-    return json_response(envelope([render_product(p) for p in found], total, paging))
+    return raw_json_response(envelope_json([product_json(p) for p in found], total, paging))
 
 
 async def bulk(sandbox: Sandbox, request: Request) -> Response:

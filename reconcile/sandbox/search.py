@@ -16,7 +16,7 @@ from typing import Any
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
 from reconcile.sandbox.dates import months_before, parse_instant, parse_range_end
-from reconcile.sandbox.store import Query
+from reconcile.sandbox.store import Query, to_json
 from reconcile.sandbox.validation import check_object, json_type
 
 
@@ -76,6 +76,12 @@ def envelope(content: list[Any], total: int, paging: Paging) -> dict[str, Any]:
         "size": paging.size,
         "page": paging.page,
     }
+
+
+def envelope_json(items: list[str], total: int, paging: Paging) -> str:
+    """The envelope as JSON text around items that are already JSON text."""
+    rest = to_json({k: v for k, v in envelope([], total, paging).items() if k != "content"})
+    return f'{{"content":[{",".join(items)}],{rest[1:]}'
 
 
 def parse_body(body: Any) -> tuple[str, list[str], list[Filter]]:

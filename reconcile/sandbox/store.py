@@ -7,6 +7,7 @@ File databases use WAL; the parent directory is created on demand.
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import sqlite3
@@ -77,12 +78,17 @@ _BOM_COLUMNS = "id, body, pb_create, pb_update"
 
 @dataclass(frozen=True)
 class StoredProduct:
-    """A product as stored: the client's object plus the PB-owned stamps."""
+    """A product as stored: the client's object (as JSON text) plus the PB-owned stamps."""
 
-    body: dict[str, Any]
+    text: str
     status: str
     pb_create: float
     pb_update: float
+
+    @functools.cached_property
+    def body(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.text)
+        return decoded
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,7 @@ class Store:
             _instant(body.get("updateDate")),
             pb_create,
             pb_update,
-            json.dumps(body, ensure_ascii=False),
+            to_json(body),
         )
         with self.transaction() as db:
             db.execute(
@@ -260,7 +266,7 @@ class Store:
             _instant(body.get("updateDate")),
             pb_create,
             pb_update,
-            json.dumps(body, ensure_ascii=False),
+            to_json(body),
         )
         with self.transaction() as db:
             seq = self._bom_seq(bom_id)
@@ -296,7 +302,7 @@ class Store:
     # ---- inventory (emulator-side fixture records, contract §10) ----
 
     def add_inventory(self, records: Sequence[dict[str, Any]]) -> None:
-        rows = [(r.get("clientId"), r["sku"], json.dumps(r, ensure_ascii=False)) for r in records]
+        rows = [(r.get("clientId"), r["sku"], to_json(r)) for r in records]
         with self.transaction() as db:
             db.executemany("INSERT INTO inventory (client_id, sku, body) VALUES (?,?,?)", rows)
 
@@ -338,11 +344,16 @@ class Store:
 
 
 def _product(row: tuple[Any, ...]) -> StoredProduct:
-    return StoredProduct(json.loads(row[0]), row[1], row[2], row[3])
+    return StoredProduct(row[0], row[1], row[2], row[3])
 
 
 def _bom(row: tuple[Any, ...]) -> StoredBom:
     return StoredBom(row[0], json.loads(row[1]), row[2], row[3])
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text, as stored and as sent."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _instant(value: Any) -> float | None:
