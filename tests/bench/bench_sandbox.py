@@ -230,8 +230,8 @@ def main() -> None:
                         measure(
                             url,
                             token,
-                            kind,
-                            scenario,
+                            kind=kind,
+                            scenario=scenario,
                             concurrency=concurrency,
                             seconds=args.seconds,
                         )
