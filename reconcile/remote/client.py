@@ -172,7 +172,10 @@ class PBClient:
         run_id: str | None = None,
         credential_vars: tuple[str, ...] = (),
         on_close: Callable[[], None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """``pacer``: share one rate limit and in-flight bound between several clients of
+        a run (default: a new one from ``limits``)."""
         quiet_http_logs()
         self.environment = environment
         self._on_close = on_close
@@ -196,7 +199,7 @@ class PBClient:
             )
         else:  # injected (the embedded sandbox, in-process): trusted
             self.base_url = base_url.rstrip("/")
-        self.pacer = Pacer(limits.requests_per_second, limits.max_in_flight)
+        self.pacer = pacer or Pacer(limits.requests_per_second, limits.max_in_flight)
         self._transport = _PacedTransport(transport, self.pacer, self._count_request)
         self._tokens = TokenSource(credentials, self._fetch_token, self._redact)
         self._http: httpx.AsyncClient | None = None
