@@ -122,10 +122,12 @@ async def import_catalog(
 
 
 def check_destination(out_dir: Path, *, force: bool) -> None:
-    """Refuse to write into a file, or into a non-empty directory without ``--force``."""
+    """Refuse to write into a file, or into a non-empty directory (a `.git` alone does not
+    count) without ``--force``."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} is a file; name a new or empty directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+    # A fresh `git init` is as good as empty: import, then commit, is the intended flow.
+    if out_dir.is_dir() and any(p.name != ".git" for p in out_dir.iterdir()) and not force:
         raise UsageError(
             f"--out {out_dir} is not empty; import into a new or empty directory, or pass "
             "--force to replace the catalog files in it (other files are left alone)"

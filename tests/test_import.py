@@ -276,6 +276,14 @@ class TestImportRefusals:
         assert refused.value.exit_code == 64
         assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
+    def test_a_fresh_git_repository_counts_as_empty(self, world: World, tmp_path: Path) -> None:
+        """Importing into a directory holding only `.git` needs no --force."""
+        seed(world)
+        out = tmp_path / "repo"
+        (out / ".git").mkdir(parents=True)
+        run_import(world, out)
+        assert "MUG-RED" in product_skus(out)
+
     def test_force_replaces_the_catalog_but_keeps_other_files(
         self, world: World, tmp_path: Path
     ) -> None:
