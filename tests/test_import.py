@@ -21,7 +21,7 @@ from reconcile.desired import load_catalog, load_settings
 from reconcile.errors import AuthError, RemoteStateError, UsageError
 from reconcile.importing import ImportOptions, ImportResult, import_catalog
 from reconcile.models import BomKey, ProductKey
-from reconcile.remote.connect import sandbox_path
+from reconcile.remote.connect import connect, sandbox_path
 from tests.support.world import (
     CLIENT,
     InProcessAdmin,
@@ -59,7 +59,7 @@ def seed(world: World) -> None:
             remote(product("MUG-BLUE", description="Tasse bleue, 350 ml — émail")),
             remote(product("COASTER", options=[{"color": "cork", "size": 10}])),
             remote(product("BOX", details={"description": "Box", "weightGrams": 120})),
-            remote(product("OLD-ITEM", pbCreateDate=LONG_AGO)),
+            remote(product("OLD-ITEM")),
             remote(product("RETIRED", active=False)),
             remote(product("LEGACY-PART", active=False)),
             remote(product("GIFT-DUO", kind="KIT", fulfillmentRegion="ALL")),
@@ -73,6 +73,15 @@ def seed(world: World) -> None:
             remote(bom("GIFT-DUO", {"LEGACY-PART": 3}, node="PB-FC-WEST")),
         ],
     )
+    world.admin.backdate(CLIENT, "OLD-ITEM", LONG_AGO)
+
+
+async def plain_search_skus(world: World) -> set[str]:
+    """SKUs a product search with no date filter returns (PB's six-month default)."""
+    settings = load_settings(world.directory)
+    client, _ = connect(settings, world.env, catalog_dir=world.directory, environ=world.environ)
+    async with client:
+        return {obj["sku"] async for obj in client.search_products(CLIENT, search_fields=[])}
 
 
 def change_in_pb(world: World, imported: Path, products: list[dict[str, Any]]) -> None:
@@ -108,8 +117,9 @@ class TestImportSeeded:
         assert plan.summary.total("no_op") == len(load_catalog(out).resources)
 
     def test_old_products_are_imported(self, world: World, tmp_path: Path) -> None:
-        """A product created years ago (hidden from a plain search) is imported."""
+        """A product created years ago, which a plain search hides, is imported."""
         seed(world)
+        assert "OLD-ITEM" not in asyncio.run(plain_search_skus(world)), "the trap is set"
         out = tmp_path / "imported"
         run_import(world, out)
         assert "OLD-ITEM" in product_skus(out)
