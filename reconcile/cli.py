@@ -92,6 +92,9 @@ def cli(ctx: click.Context, no_color: bool, verbose: int, quiet: bool) -> None:
         level = logging.DEBUG if verbose > 1 else logging.INFO
         handler = RichHandler(console=ctx.obj.err, show_path=False)
         logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+        # The client keeps httpx's per-request lines quiet by default; -v shows them (URLs
+        # and statuses only: httpx never logs headers, so no token).
+        logging.getLogger("httpx").setLevel(level)
 
 
 def fail(error: ReconcileError) -> int:
@@ -746,6 +749,11 @@ def _print_import_report(output: Output, result: ImportResult) -> None:
         f"{result.client_id!r} from {result.environment} into {result.directory} "
         f"({len(result.files)} files, {result.requests} requests).",
     ]
+    if not (result.products or result.boms or skipped or result.not_targeted):
+        lines.append(
+            f"PB holds nothing for client {result.client_id!r} in {result.environment}; "
+            "check --client-id and --env."
+        )
     if skipped:
         lines.append(
             f"Left out {result.skipped_inactive_products} inactive products and "

@@ -142,3 +142,18 @@ class TestSixMonthFallback:
         before = world.admin.count(method="GET")
         assert not world.plan().plan.has_changes
         assert world.admin.count(method="GET") - before == 1
+
+
+class TestConfirmation:
+    """Nothing is reported done unless a re-read saw it."""
+
+    def test_failed_reread_reports_failed_not_done(self, world: World) -> None:
+        """When the confirming search fails, the written product is reported failed."""
+        world.write(products=[product("A")])
+        planned = world.plan()
+        world.admin.fault("503", method="POST", path_prefix=f"{API_PREFIX}/products/search")
+        report = world.apply_result(planned)
+        (result,) = report.results
+        assert result.status == "failed"
+        assert result.message.startswith("written, but the confirming re-read failed")
+        assert not world.plan().plan.has_changes, "the write itself had landed"

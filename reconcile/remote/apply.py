@@ -187,9 +187,13 @@ class _Run:
     async def _confirm_products(self, changes: list[Change]) -> None:
         if not changes:
             return
-        found = await read_products(
-            self.client, changes[0].key["clientId"], [c.key["sku"] for c in changes]
-        )
+        try:
+            found = await read_products(
+                self.client, changes[0].key["clientId"], [c.key["sku"] for c in changes]
+            )
+        except RemoteError as e:
+            self._unconfirmed(changes, e)
+            return
         for change in changes:
             observed = found.get(change.key["sku"])
             self._settle(change, None if observed is None else observed[0], _product(change))
@@ -225,9 +229,13 @@ class _Run:
     async def _confirm_boms(self, changes: list[Change]) -> None:
         if not changes:
             return
-        found = await read_boms(
-            self.client, changes[0].key["clientId"], [c.key["sku"] for c in changes]
-        )
+        try:
+            found = await read_boms(
+                self.client, changes[0].key["clientId"], [c.key["sku"] for c in changes]
+            )
+        except RemoteError as e:
+            self._unconfirmed(changes, e)
+            return
         by_id = {meta.bom_id: bom for bom, meta in found if meta.bom_id is not None}
         by_key = {bom.key.address: bom for bom, _ in found}
         for change in changes:
@@ -266,6 +274,16 @@ class _Run:
             self._record(
                 change, "failed", f"PB accepted the write, but a re-read shows other {fields}"
             )
+
+    def _unconfirmed(self, changes: list[Change], error: RemoteError) -> None:
+        """The re-read failed: what landed is unknown, so nothing is reported done."""
+        said = _WriteError.of(error)
+        for change in changes:
+            own = self.errors.get(change.address) or _WriteError(
+                f"written, but the confirming re-read failed ({said.message})",
+                said.transaction_id,
+            )
+            self._record(change, "failed", own.message, own.transaction_id)
 
     def _record(self, change: Change, status: Status, message: str = "", txn: str = "") -> None:
         self.results[change.address] = ChangeResult(
