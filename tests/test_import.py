@@ -395,6 +395,15 @@ class TestImportCommand:
         assert result.return_value == 64
         assert "--force" in result.stderr
 
+    def test_an_empty_account_says_so(self, tmp_path: Path) -> None:
+        """Importing a client PB holds nothing for succeeds, with a hint to check the id."""
+        out = tmp_path / "out"
+        args = ["import", "--env", "local", "--from", str(tmp_path), "--client-id", "TYPO"]
+        result = self.invoke([*args, "--out", str(out)])
+        assert result.return_value == 0
+        assert "PB holds nothing for client 'TYPO' in local" in result.stderr
+        assert load_settings(out).client_id == "TYPO"
+
     def test_client_id_option_overrides_settings(self, tmp_path: Path) -> None:
         """--client-id picks the client even when the --from catalog names another."""
         source = tmp_path / "source"
