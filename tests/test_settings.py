@@ -75,6 +75,21 @@ class TestLoadSettings:
         with pytest.raises(SettingsError, match="client_id: YOUR-PB-CLIENT-ID"):
             load_settings(tmp_path)
 
+    def test_empty_file_says_what_to_write(self, tmp_path: Path) -> None:
+        """An empty reconcile.yaml names the one line it needs."""
+        assert settings_problems(tmp_path, "\n") == [
+            "reconcile.yaml:1:1: file is empty; add at least the line "
+            "`client_id: YOUR-PB-CLIENT-ID`"
+        ]
+
+    def test_misnamed_settings_file(self, tmp_path: Path) -> None:
+        """reconcile.yml instead of reconcile.yaml gets a rename hint."""
+        (tmp_path / "reconcile.yml").write_text("client_id: D\n")
+        with pytest.raises(
+            SettingsError, match=r"found reconcile\.yml; rename it to reconcile\.yaml"
+        ):
+            load_settings(tmp_path)
+
 
 class TestEnvironments:
     def test_builtin_environments(self) -> None:

@@ -53,23 +53,27 @@ def load_settings(directory: Path) -> Settings:
     _require_directory(directory)
     path = directory / SETTINGS_FILE
     if not path.is_file():
-        raise SettingsError(
-            [
-                Problem(
-                    display_path(path),
-                    0,
-                    0,
-                    f"missing: every catalog directory needs a {SETTINGS_FILE}; create it "
-                    f"with at least the line `{SETTINGS_EXAMPLE}`",
-                )
-            ]
-        )
+        raise SettingsError([Problem(display_path(path), 0, 0, _missing_settings(directory))])
     limits = Limits()
-    source = read_source(path, max_bytes=limits.max_file_bytes, max_depth=limits.max_depth)
+    source = read_source(
+        path,
+        max_bytes=limits.max_file_bytes,
+        max_depth=limits.max_depth,
+        empty=f"file is empty; add at least the line `{SETTINGS_EXAMPLE}`",
+    )
     settings = None if source.unreadable else _validate_settings(source)
     if settings is None or _errors(source.problems):
         raise SettingsError(source.problems)
     return settings
+
+
+def _missing_settings(directory: Path) -> str:
+    if (directory / "reconcile.yml").is_file():
+        return f"missing: found reconcile.yml; rename it to {SETTINGS_FILE}"
+    return (
+        f"missing: every catalog directory needs a {SETTINGS_FILE}; create it with at least "
+        f"the line `{SETTINGS_EXAMPLE}`"
+    )
 
 
 def _validate_settings(source: SourceFile) -> Settings | None:

@@ -120,10 +120,18 @@ def _find_key(mapping: MappingNode, part: str | int) -> tuple[Node, Node] | None
     return None
 
 
-def read_source(path: Path, *, max_bytes: int, max_depth: int) -> SourceFile:
-    """Read and parse one file; never raises for bad content, records problems instead."""
+EMPTY_CATALOG_FILE = "file is empty; delete it, or declare `products:` and/or `boms:` lists"
+
+
+def read_source(
+    path: Path, *, max_bytes: int, max_depth: int, empty: str = EMPTY_CATALOG_FILE
+) -> SourceFile:
+    """Read and parse one file; never raises for bad content, records problems instead.
+
+    ``empty`` is the message for a file holding nothing but whitespace.
+    """
     source = SourceFile(path=path, display=display_path(path))
-    text = _read_text(source, max_bytes)
+    text = _read_text(source, max_bytes, empty)
     if text is None:
         source.unreadable = True
         return source
@@ -133,7 +141,7 @@ def read_source(path: Path, *, max_bytes: int, max_depth: int) -> SourceFile:
     return source
 
 
-def _read_text(source: SourceFile, max_bytes: int) -> str | None:
+def _read_text(source: SourceFile, max_bytes: int, empty: str) -> str | None:
     try:
         size = source.path.stat().st_size
         if size > max_bytes:
@@ -148,10 +156,10 @@ def _read_text(source: SourceFile, max_bytes: int) -> str | None:
     except OSError as e:
         source.problem(1, 1, f"cannot read file: {e.strerror or e}")
         return None
-    return _decode(source, raw)
+    return _decode(source, raw, empty)
 
 
-def _decode(source: SourceFile, raw: bytes) -> str | None:
+def _decode(source: SourceFile, raw: bytes, empty: str) -> str | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -171,9 +179,7 @@ def _decode(source: SourceFile, raw: bytes) -> str | None:
         )
         return None
     if not text.strip():
-        source.problem(
-            1, 1, "file is empty; delete it, or declare `products:` and/or `boms:` lists"
-        )
+        source.problem(1, 1, empty)
         return None
     return text
 
