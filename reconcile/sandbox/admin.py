@@ -82,7 +82,7 @@ async def configure(sandbox: Sandbox, request: Request) -> Response:
     if problems:
         raise ApiError.invalid(problems)
     for name, value in body.items():
-        setattr(sandbox.config, name, tuple(value) if name == "fault_kinds" else value)
+        setattr(sandbox.config, name, tuple(value) if isinstance(value, list) else value)
     if "seed" in body:
         sandbox.faults.reseed(body["seed"])
     return json_response(public_config(sandbox))

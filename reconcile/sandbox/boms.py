@@ -95,15 +95,19 @@ def _check_references(sandbox: Sandbox, bom: dict[str, Any], existing: StoredBom
             )
         elif sku not in found:
             problems.append(validation(where, f"the component product {sku!r} does not exist"))
-    problems.extend(_strict_problems(sandbox, bom, existing))
+    problems.extend(_setting_problems(sandbox, bom, existing))
     if problems:
         raise ApiError.invalid(problems)
 
 
-def _strict_problems(
+def _setting_problems(
     sandbox: Sandbox, bom: dict[str, Any], existing: StoredBom | None
 ) -> list[ErrorItem]:
     cfg, problems = sandbox.config, []
+    node = bom.get("node")
+    if cfg.node_allow_list is not None and node is not None and node not in cfg.node_allow_list:
+        known = ", ".join(cfg.node_allow_list) or "none"
+        problems.append(validation("node", f"unknown fulfillment center {node!r} (known: {known})"))
     if cfg.strict_bom_reparent and existing and existing.body.get("sku") != bom["sku"]:
         problems.append(validation("sku", "a BOM's kit sku may not change (strict mode)"))
     if cfg.strict_one_active_bom and bom.get("active") is not False:

@@ -105,6 +105,8 @@ class SandboxConfig:
     strict_bom_reparent: bool = False
     # §7.2 — strict mode: at most one active BOM per (clientId, sku, node).
     strict_one_active_bom: bool = False
+    # §11 — fulfillment-center ids a BOM ``node`` may name; None accepts any string.
+    node_allow_list: tuple[str, ...] | None = None
     # pbUpdateDate strictly increases on each write of one resource, even within the
     # output resolution (1 ms products, 1 s BOMs), so it always works as a version.
     monotonic_update_dates: bool = True
@@ -147,6 +149,7 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...]] = {
     "strict_kit_type": (bool,),
     "strict_bom_reparent": (bool,),
     "strict_one_active_bom": (bool,),
+    "node_allow_list": (list, tuple, type(None)),
     "monotonic_update_dates": (bool,),
     "token_extra_fields": (bool,),
     "auth_error_code": (str,),
@@ -172,6 +175,12 @@ def _check_range(name: str, value: Any) -> str | None:
         return "must be between 0 and 1"
     if name in ("page_max", "token_ttl") and value < 1:
         return "must be ≥ 1"
+    if (
+        name == "node_allow_list"
+        and value is not None
+        and not all(isinstance(n, str) for n in value)
+    ):
+        return "must be a list of node ids (strings) or null"
     if name == "fault_kinds" and not all(k in FAULT_KINDS for k in value):
         return f"each kind must be one of {', '.join(FAULT_KINDS)}"
     if name == "bulk_item_failures" and value not in BULK_FAILURE_MODES:

@@ -114,6 +114,20 @@ class TestCreateBom:
         expect_error(api.post("/bill-of-materials", json=bom("A", ("B", 1))), 400, "sku")
         assert api.post("/bill-of-materials", json=bom("K1", ("B", 1))).status_code == 201
 
+    def test_node_allow_list_rejects_unknown_centers(
+        self, sandbox: ServedSandboxHandle, api: httpx.Client
+    ) -> None:
+        """With node_allow_list set, a BOM node outside it gets 400 naming node (§11)."""
+        sandbox.admin.configure(node_allow_list=["PB-EAST", "PB-WEST"])
+        expect_error(
+            api.post("/bill-of-materials", json=bom("K1", ("A", 1), node="MOON")), 400, "node"
+        )
+        assert (
+            api.post("/bill-of-materials", json=bom("K1", ("A", 1), node="PB-WEST")).status_code
+            == 201
+        )
+        assert api.post("/bill-of-materials", json=bom("K1", ("A", 1))).status_code == 201
+
     def test_strict_one_active_bom_per_kit_and_node(
         self, sandbox: ServedSandboxHandle, api: httpx.Client
     ) -> None:
