@@ -14,7 +14,7 @@ import difflib
 import io
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,9 @@ from ruamel.yaml.error import YAMLError
 
 from reconcile.desired.catalog import catalog_files
 from reconcile.desired.layout import ORDERS, canonical_order, round_trip_yaml
-from reconcile.desired.source import display_path
+from reconcile.desired.source import display_path, read_source
 from reconcile.errors import Problem
-from reconcile.settings import SETTINGS_FILE
+from reconcile.settings import SETTINGS_FILE, Limits
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,24 @@ def fmt_targets(paths: Iterable[Path]) -> list[Path]:
 
 
 def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
-    """Format files in place (or only report, with ``check``); a bad file is a problem."""
+    """Format files in place (or only report, with ``check``); a bad file is a problem.
+
+    A file is formatted only when it reads cleanly as catalog YAML (UTF-8, within the
+    size and depth limits, no syntax error, duplicate key, anchor or tag): the
+    round-trip loader is slow and recursive, and the problems say what to fix first.
+    """
+    limits = Limits()
     result = FormatResult()
     for path in fmt_targets(paths):
+        source = read_source(path, max_bytes=limits.max_file_bytes, max_depth=limits.max_depth)
+        if source.unreadable:
+            if not _is_blank(path):
+                result.problems += [_cannot_format(p) for p in source.problems]
+            continue
+        before = source.text
         try:
-            before = path.read_text(encoding="utf-8")
             after = format_text(before, reorder=path.name != SETTINGS_FILE)
-        except (OSError, UnicodeDecodeError, YAMLError) as e:
+        except YAMLError as e:  # the two loaders disagree: report, never crash
             result.problems.append(_unformattable(path, e))
             continue
         if after == before:
@@ -114,10 +125,21 @@ def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
     return result
 
 
-def _unformattable(path: Path, error: Exception) -> Problem:
+def _is_blank(path: Path) -> bool:
+    try:
+        return not path.read_bytes().strip()
+    except OSError:
+        return False
+
+
+def _cannot_format(problem: Problem) -> Problem:
+    return replace(problem, message=f"cannot format: {problem.message}")
+
+
+def _unformattable(path: Path, error: YAMLError) -> Problem:
     mark = getattr(error, "problem_mark", None)
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-    reason = getattr(error, "problem", None) or getattr(error, "strerror", None) or str(error)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    reason = getattr(error, "problem", None) or str(error)
     return Problem(display_path(path), line, col, f"cannot format: {reason}; fix it first")
 
 

@@ -227,6 +227,18 @@ class TestFmtCommand:
         assert code == 3
         assert out.startswith("cat/a.yaml:2:1: cannot format: ")
 
+    def test_dangerous_files_are_refused_not_formatted(self, make_catalog: MakeCatalog) -> None:
+        """Deep nesting and anchors are reported (exit 3) before the recursive loader runs."""
+        deep = "products: " + "[" * 50_000 + "]" * 50_000 + "\n"
+        root = make_catalog({"a.yaml": deep, "b.yaml": "products: &x []\n", "c.yaml": ""})
+        code, out, _ = self.run(str(root))
+        assert code == 3
+        assert out.splitlines() == [
+            "cat/a.yaml:1:74: cannot format: nested deeper than 64 levels; flatten it",
+            "cat/b.yaml:1:11: cannot format: anchor &x: anchors and aliases are not allowed in "
+            "catalog files; write the value out (shared settings go in reconcile.yaml)",
+        ]
+
     def test_settings_file_is_reindented_not_reordered(self, make_catalog: MakeCatalog) -> None:
         """reconcile.yaml keeps its key order; only its layout is normalised."""
         root = make_catalog({}, settings="prune: true\nlimits:\n    page_size: 10\nclient_id: D\n")
