@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from reconcile.desired.checks import Declared, check_references
 from reconcile.desired.messages import KEY_ERRORS, describe, did_you_mean, type_name
-from reconcile.desired.source import SourceFile, display_path, read_source
+from reconcile.desired.source import SourceFile, check_plain_values, display_path, read_source
 from reconcile.errors import CatalogError, Problem, SettingsError
 from reconcile.models import Bom, Product, ResourceSet
 from reconcile.settings import SETTINGS_FILE, Limits, Settings
@@ -139,6 +139,7 @@ def _without_cyclic_gc() -> Iterator[None]:
 def load_catalog(directory: Path, *, settings: Settings | None = None) -> Catalog:
     """Load and check a catalog directory; raise CatalogError carrying every problem."""
     directory = Path(directory)
+    _require_directory(directory)
     settings = settings if settings is not None else load_settings(directory)
     with _without_cyclic_gc():
         return _load(directory, settings)
@@ -153,7 +154,7 @@ def _load(directory: Path, settings: Settings) -> Catalog:
         for path in files
     ]
     declared = [d for source in sources for d in _validate_file(source, settings.client_id)]
-    client_id = _catalog_client(directory, settings, declared)
+    client_id = _catalog_client(settings, declared)
     problems = [p for source in sources for p in source.problems]
     if client_id is None:
         path = display_path(directory / SETTINGS_FILE)
@@ -269,8 +270,6 @@ def _declare(
 
 
 def _check_extras(source: SourceFile, loc: tuple[str | int, ...], model: Product | Bom) -> None:
-    from reconcile.desired.source import check_plain_values
-
     if not isinstance(model, Product):
         return
     if model.details.model_extra:
@@ -280,7 +279,7 @@ def _check_extras(source: SourceFile, loc: tuple[str | int, ...], model: Product
             check_plain_values(source, (*loc, "options", i), option.model_extra)
 
 
-def _catalog_client(directory: Path, settings: Settings, declared: list[Declared]) -> str | None:
+def _catalog_client(settings: Settings, declared: list[Declared]) -> str | None:
     """The one client of the catalog: reconcile.yaml's, else the first its resources name."""
     if settings.client_id is not None:
         return settings.client_id

@@ -298,6 +298,13 @@ class TestCatalogDirectory:
             "nowhere: catalog directory does not exist"
         ]
 
+    def test_missing_directory_with_given_settings(self, make_catalog: MakeCatalog) -> None:
+        """Passing settings does not make a missing directory an empty catalog."""
+        from reconcile.settings import Settings
+
+        with pytest.raises(CatalogError, match="catalog directory does not exist"):
+            load_catalog(Path("nowhere"), settings=Settings(client_id="DEMO"))
+
     def test_missing_settings_file_says_how_to_create_it(self, make_catalog: MakeCatalog) -> None:
         """Without reconcile.yaml the error names the file and a minimal content."""
         root = make_catalog({"a.yaml": products("A")}, settings=None)
