@@ -136,19 +136,23 @@ class TestWorkflowShape:
         assert f'--name "{name}"' in download["run"]
 
     def test_one_pr_comment_is_found_by_the_plan_markers_prefix(self) -> None:
-        """The comment step edits the comment that starts with the markdown plan's marker."""
+        """The comment step edits the comment that starts with the markdown plan's marker
+        for the environment planned, and the error comment carries that prefix too."""
         from reconcile.models import ResourceSet
         from reconcile.plan.plan import build_plan
         from reconcile.plan.render import render_markdown
 
-        plan = build_plan(ResourceSet(), ResourceSet(), environment="sandbox", client_id="C1")
         post = next(s for s in steps_of("plan") if s.get("name", "").startswith("Post"))
-        prefix = re.search(r'startswith\("([^"]+)"\)', post["run"])
-        assert prefix is not None
-        assert render_markdown(plan).startswith(prefix.group(1))
-        plan_step = next(s for s in steps_of("plan") if s.get("id") == "plan")
-        assert f'echo "{prefix.group(1)}' in plan_step["run"], "the error comment has it too"
+        assert 'marker="<!-- reconcile-plan:$RECONCILE_ENV:"' in post["run"]
+        assert 'jq -r --arg marker "$marker"' in post["run"]
+        assert "startswith($marker)" in post["run"]
         assert "--method PATCH" in post["run"]
+        env = workflow()["env"]["RECONCILE_ENV"]
+        marker = f"<!-- reconcile-plan:{env}:"
+        plan = build_plan(ResourceSet(), ResourceSet(), environment=env, client_id="C1")
+        assert render_markdown(plan).startswith(marker)
+        plan_step = next(s for s in steps_of("plan") if s.get("id") == "plan")
+        assert 'echo "<!-- reconcile-plan:$RECONCILE_ENV:error -->"' in plan_step["run"]
 
 
 class TestWorkflowCommands:
@@ -478,3 +482,86 @@ class TestWorkflowStepsRun:
         comment = (step_runner.checkout / "plan.md").read_text()
         assert comment.startswith("<!-- reconcile-plan:ci:error -->")
         assert "exit code 3" in comment
+
+
+FAKE_GH = """#!/usr/bin/env bash
+# Stands in for GitHub's CLI: logs each call, answers the comment listing from a file.
+echo "gh $*" >> "$FAKE_GH_LOG"
+if [ "$1" = api ] && [ "$2" = --paginate ]; then cat "$FAKE_GH_COMMENTS"; fi
+"""
+
+
+class TestCommentStep:
+    """The comment and label steps' logic, run with only GitHub's `gh` CLI faked."""
+
+    def run_step(self, step_runner: Runner, pages: list[list[dict[str, Any]]]) -> list[str]:
+        tools = step_runner.checkout.parent / "tools"
+        tools.mkdir()
+        (tools / "gh").write_text(FAKE_GH)
+        (tools / "gh").chmod(0o755)
+        comments = tools / "comments.json"
+        comments.write_text("".join(json.dumps(page) for page in pages))  # like --paginate
+        log = tools / "gh.log"
+        (step_runner.checkout / "plan.md").write_text("<!-- reconcile-plan:ci:ACME -->\nplan\n")
+        done = step_runner.run(
+            "plan",
+            "Post or update the plan comment",
+            PATH=f"{tools}{os.pathsep}{step_runner.env['PATH']}",
+            FAKE_GH_LOG=str(log),
+            FAKE_GH_COMMENTS=str(comments),
+            PR_NUMBER="12",
+            GITHUB_SHA="abc123",
+        )
+        assert done.returncode == 0, done.stderr
+        return log.read_text().splitlines()
+
+    def test_existing_comment_is_edited(self, step_runner: Runner) -> None:
+        """The comment starting with this environment's marker is PATCHed, on any page."""
+        pages = [
+            [{"id": 5, "body": "LGTM"}, {"id": 6, "body": "<!-- reconcile-plan:prod:ACME -->"}],
+            [{"id": 77, "body": "<!-- reconcile-plan:ci:ACME -->\nold plan"}],
+        ]
+        calls = self.run_step(step_runner, pages)
+        assert calls[-1] == (
+            "gh api --method PATCH repos/acme/catalog/issues/comments/77 -F body=@comment.md"
+        )
+        comment = (step_runner.checkout / "comment.md").read_text()
+        assert comment.startswith("<!-- reconcile-plan:ci:ACME -->\nplan\n")
+        assert "Plan of abc123" in comment
+
+    def test_first_plan_creates_the_comment(self, step_runner: Runner) -> None:
+        """Without a comment of ours (other environments' do not count) one is created."""
+        pages = [[{"id": 6, "body": "<!-- reconcile-plan:prod:ACME -->"}], []]
+        calls = self.run_step(step_runner, pages)
+        assert calls[-1] == "gh pr comment 12 --body-file comment.md"
+
+    def label_calls(self, step_runner: Runner, summary: dict[str, Any]) -> list[str]:
+        tools = step_runner.checkout.parent / "tools"
+        tools.mkdir()
+        (tools / "gh").write_text(FAKE_GH)
+        (tools / "gh").chmod(0o755)
+        log = tools / "gh.log"
+        log.touch()
+        (step_runner.checkout / "summary.json").write_text(json.dumps(summary))
+        done = step_runner.run(
+            "plan",
+            "Label risky plans",
+            PATH=f"{tools}{os.pathsep}{step_runner.env['PATH']}",
+            FAKE_GH_LOG=str(log),
+            PR_NUMBER="12",
+        )
+        assert done.returncode == 0, done.stderr
+        return log.read_text().splitlines()
+
+    @pytest.mark.parametrize(
+        ("unsafe", "deactivate", "labelled"),
+        [(False, 0, False), (True, 0, True), (False, 3, True)],
+    )
+    def test_risky_plans_are_labelled(
+        self, step_runner: Runner, unsafe: bool, deactivate: int, labelled: bool
+    ) -> None:
+        """The summary JSON's verdict and deactivation count decide the label."""
+        totals = {"create": 1, "update": 0, "deactivate": deactivate, "no_op": 4}
+        calls = self.label_calls(step_runner, {"unsafe": unsafe, "totals": totals})
+        expected = ["gh pr edit 12 --add-label catalog: needs careful review"]
+        assert calls == (expected if labelled else [])
