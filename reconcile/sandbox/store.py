@@ -202,11 +202,7 @@ class Store:
             0 if body.get("active") is False else 1,
             body.get("fulfillmentRegion"),
             status,
-            _instant(body.get("createDate")),
-            _instant(body.get("updateDate")),
-            pb_create,
-            pb_update,
-            to_json(body),
+            *_stamps_and_body(body, pb_create, pb_update),
         )
         with self.transaction() as db:
             db.execute(
@@ -262,11 +258,7 @@ class Store:
             body.get("node") if isinstance(body.get("node"), str) else None,
             body.get("brand") if isinstance(body.get("brand"), str) else None,
             0 if body.get("active") is False else 1,
-            _instant(body.get("createDate")),
-            _instant(body.get("updateDate")),
-            pb_create,
-            pb_update,
-            to_json(body),
+            *_stamps_and_body(body, pb_create, pb_update),
         )
         with self.transaction() as db:
             seq = self._bom_seq(bom_id)
@@ -354,6 +346,14 @@ def _bom(row: tuple[Any, ...]) -> StoredBom:
 def to_json(value: Any) -> str:
     """Compact JSON text, as stored and as sent."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stamps_and_body(
+    body: dict[str, Any], pb_create: float, pb_update: float
+) -> tuple[float | None, float | None, float, float, str]:
+    """The trailing columns products and BOMs share: client and PB dates, then the JSON."""
+    created, updated = _instant(body.get("createDate")), _instant(body.get("updateDate"))
+    return created, updated, pb_create, pb_update, to_json(body)
 
 
 def _instant(value: Any) -> float | None:

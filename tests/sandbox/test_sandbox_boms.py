@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.sandbox import ServedSandboxHandle, bom, expect_error, product
+from tests.support.sandbox import ServedSandboxHandle, bom, expect_error, product, search_page
 
 BOM_DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
@@ -29,13 +29,7 @@ def catalog(sandbox: ServedSandboxHandle) -> None:
 
 
 def find(api: httpx.Client, *fields: dict[str, Any], **params: Any) -> dict[str, Any]:
-    body = {"clientId": params.pop("client_id", "C1"), "searchFields": list(fields)}
-    if "sort" in params:
-        body["sort"] = params.pop("sort")
-    response = api.post("/bill-of-materials/search", json=body, params=params)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
+    return search_page(api, "/bill-of-materials/search", *fields, **params)
 
 
 def ids(result: dict[str, Any]) -> list[str]:

@@ -7,19 +7,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.sandbox import ServedSandboxHandle, expect_error, product
+from tests.support.sandbox import ServedSandboxHandle, expect_error, product, search_page
 
 WIDE = {"name": "pbCreateDate", "values": ["2000-01-01"]}
 
 
 def search(api: httpx.Client, *fields: dict[str, Any], **params: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"clientId": params.pop("client_id", "C1"), "searchFields": list(fields)}
-    if "sort" in params:
-        body["sort"] = params.pop("sort")
-    response = api.post("/products/search", json=body, params=params)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
+    return search_page(api, "/products/search", *fields, **params)
 
 
 def skus(result: dict[str, Any]) -> list[str]:

@@ -191,6 +191,20 @@ def expect_error(
     return named[0]
 
 
+def search_page(
+    api: httpx.Client, path: str, *fields: dict[str, Any], **params: Any
+) -> dict[str, Any]:
+    """POST a search body to ``path`` (clientId C1 unless ``client_id``; ``sort`` goes in
+    the body, other keywords in the query string) and return the 200 envelope."""
+    body: dict[str, Any] = {"clientId": params.pop("client_id", "C1"), "searchFields": list(fields)}
+    if "sort" in params:
+        body["sort"] = params.pop("sort")
+    response = api.post(path, json=body, params=params)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
 def product(sku: str, client_id: str = "C1", **fields: Any) -> dict[str, Any]:
     """A valid Products object (ITEM unless ``productType`` says otherwise)."""
     body: dict[str, Any] = {
