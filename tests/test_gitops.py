@@ -299,6 +299,7 @@ def catalog_repo(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
 class TestPreCommitHooks:
     """The hook manifest is valid, its entries are real commands, and pre-commit runs them."""
 
@@ -491,6 +492,7 @@ if [ "$1" = api ] && [ "$2" = --paginate ]; then cat "$FAKE_GH_COMMENTS"; fi
 """
 
 
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the steps use jq, as on GitHub's runners")
 class TestCommentStep:
     """The comment and label steps' logic, run with only GitHub's `gh` CLI faked."""
 
