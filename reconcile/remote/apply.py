@@ -112,6 +112,7 @@ class _Run:
         self.created_bom_ids: dict[str, str] = {}
         self.in_flight: set[asyncio.Task[None]] = set()
         self.stopping = False
+        self.gate = asyncio.Semaphore(client.limits.max_in_flight)
         self.requests_before = client.request_count
 
     # -- the order of work -----------------------------------------------------------
@@ -248,15 +249,20 @@ class _Run:
     async def _write(
         self, changes: list[Change], write: Callable[[], Coroutine[Any, Any, None]]
     ) -> None:
-        """Run one write so that cancelling the caller lets it finish (see ``stop``)."""
-        if self.stopping:
-            raise _Stopped
-        for change in changes:
-            self.attempted[change.address] = change
-        task = asyncio.ensure_future(write())
-        self.in_flight.add(task)
-        task.add_done_callback(self.in_flight.discard)
-        await asyncio.shield(task)
+        """Run one write so that cancelling the caller lets it finish (see ``stop``).
+
+        The gate admits as many writes as the client lets fly at once, so "in flight"
+        means sent: writes still queued behind it are cancelled by Ctrl-C, not started.
+        """
+        async with self.gate:
+            if self.stopping:
+                raise _Stopped
+            for change in changes:
+                self.attempted[change.address] = change
+            task = asyncio.ensure_future(write())
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+            await asyncio.shield(task)
 
     def _settle(
         self, change: Change, observed: Product | Bom | None, wanted: Product | Bom

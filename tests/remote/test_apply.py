@@ -147,6 +147,7 @@ class TestInterruption:
         done = {a for a, s in by_status.items() if s == "done"}
         assert done == {k.address for k in held.products}, "report matches what PB holds"
         assert 1 <= len(done) < 13
+        assert any(a.startswith("product.") and s == "not started" for a, s in by_status.items())
 
 
 class TestStaleReasons:
