@@ -51,7 +51,24 @@ async def stats(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def log(sandbox: Sandbox, request: Request) -> Response:
-    return json_response(sandbox.traffic.entries())
+    """The request log; ``?since=<epoch seconds>`` and ``?limit=<last N>`` narrow it."""
+    after = _number(request.query_params.get("since"), "since", float)
+    last = _number(request.query_params.get("limit"), "limit", int)
+    entries = sandbox.traffic.entries()
+    if after is not None:
+        entries = [e for e in entries if e["ts"] > after]
+    if last is not None:
+        entries = entries[-last:] if last > 0 else []
+    return json_response(entries)
+
+
+def _number(raw: str | None, name: str, kind: type[float] | type[int]) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError as e:
+        raise ApiError.invalid([validation(name, f"must be a number (got {raw!r})")]) from e
 
 
 async def reset(sandbox: Sandbox, request: Request) -> Response:

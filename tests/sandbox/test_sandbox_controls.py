@@ -63,6 +63,18 @@ class TestStatsAndLog:
         }
         assert before <= entries[0]["ts"] <= entries[1]["ts"] <= time.time()
 
+    def test_log_can_be_narrowed_by_time_and_count(
+        self, sandbox: ServedSandboxHandle, api: httpx.Client, http: httpx.Client
+    ) -> None:
+        """?since= keeps later entries, ?limit= the last N; bad values are 400."""
+        api.get("/products/A1", headers={"X-PB-TransactionId": "first"})
+        middle = sandbox.admin.log()[-1]["ts"]
+        for name in ("second", "third"):
+            api.get("/products/A1", headers={"X-PB-TransactionId": name})
+        assert [e["transaction_id"] for e in sandbox.admin.log(since=middle)] == ["second", "third"]
+        assert [e["transaction_id"] for e in sandbox.admin.log(limit=1)] == ["third"]
+        expect_error(http.get("/__sandbox/log", params={"limit": "many"}), 400, "limit")
+
     def test_unmatched_routes_are_logged_under_one_name(
         self, sandbox: ServedSandboxHandle, api: httpx.Client
     ) -> None:

@@ -112,9 +112,13 @@ class SandboxAdmin:
             and (status is None or row["status"] == status)
         )
 
-    def log(self) -> list[dict[str, Any]]:
-        """Recent requests: ``{ts, method, route, path, status, transaction_id}``."""
-        result: list[dict[str, Any]] = self._call("GET", "log")
+    def log(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Recent requests: ``{ts, method, route, path, status, transaction_id}``
+        (only those after ``since``, epoch seconds; only the last ``limit``)."""
+        query = {k: v for k, v in {"since": since, "limit": limit}.items() if v is not None}
+        response = self._http.get("/__sandbox/log", params=query)
+        assert response.status_code == 200, response.text
+        result: list[dict[str, Any]] = response.json()
         return result
 
     def expire_tokens(self) -> int:
