@@ -801,8 +801,20 @@ def sandbox_group() -> None:
     help="fraction of API requests answered 429/500/503 or dropped",
 )
 @click.option("--seed", type=int, help="seed for jitter and faults (reproducible runs)")
-@click.option("--page-max", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--token-ttl", type=click.IntRange(min=1), default=35999, show_default=True)
+@click.option(
+    "--page-max",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="largest page a search serves",
+)
+@click.option(
+    "--token-ttl",
+    type=click.IntRange(min=1),
+    default=35999,
+    show_default=True,
+    help="seconds a token stays valid",
+)
 def sandbox_serve(
     *,
     host: str,
