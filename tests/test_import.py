@@ -88,10 +88,24 @@ def change_in_pb(world: World, imported: Path, products: list[dict[str, Any]]) -
     """Change PB as the imported catalog sees it (for local: its copied sandbox file)."""
     if world.mode == "loopback":
         world.admin.load(products=products)
-        return
-    admin = InProcessAdmin(sandbox_path(imported))
+    else:
+        load_local(imported, products=products)
+
+
+def local_catalog(directory: Path, client_id: str = CLIENT, **fixtures: Any) -> Path:
+    """A catalog directory (reconcile.yaml naming the client) whose embedded sandbox
+    holds ``fixtures`` (products=, boms=)."""
+    directory.mkdir()
+    (directory / "reconcile.yaml").write_text(f"client_id: {client_id}\n")
+    load_local(directory, **fixtures)
+    return directory
+
+
+def load_local(catalog: Path, **fixtures: Any) -> None:
+    """Put fixtures into a catalog's embedded sandbox (its .reconcile/ file)."""
+    admin = InProcessAdmin(sandbox_path(catalog))
     try:
-        admin.load(products=products)
+        admin.load(**fixtures)
     finally:
         admin.close()
 
@@ -366,15 +380,11 @@ class TestImportCommand:
 
     def test_import_from_the_local_sandbox_round_trips(self, tmp_path: Path) -> None:
         """`import --env local --from DIR` copies the sandbox state; plan then exits 0."""
-        source = tmp_path / "source"
-        source.mkdir()
-        (source / "reconcile.yaml").write_text(f"client_id: {CLIENT}\n")
-        admin = InProcessAdmin(sandbox_path(source))
-        try:
-            admin.load(products=[remote(product("A")), remote(product("K", kind="KIT"))])
-            admin.load(boms=[remote(bom("K", {"A": 2}))])
-        finally:
-            admin.close()
+        source = local_catalog(
+            tmp_path / "source",
+            products=[remote(product("A")), remote(product("K", kind="KIT"))],
+            boms=[remote(bom("K", {"A": 2}))],
+        )
         out = tmp_path / "out"
         result = self.invoke(["import", "--env", "local", "--from", str(source), "--out", str(out)])
         assert result.return_value == 0, result.output
@@ -406,14 +416,9 @@ class TestImportCommand:
 
     def test_client_id_option_overrides_settings(self, tmp_path: Path) -> None:
         """--client-id picks the client even when the --from catalog names another."""
-        source = tmp_path / "source"
-        source.mkdir()
-        (source / "reconcile.yaml").write_text("client_id: SOMEONE-ELSE\n")
-        admin = InProcessAdmin(sandbox_path(source))
-        try:
-            admin.load(products=[remote(product("MINE"))])
-        finally:
-            admin.close()
+        source = local_catalog(
+            tmp_path / "source", "SOMEONE-ELSE", products=[remote(product("MINE"))]
+        )
         out = tmp_path / "out"
         args = ["import", "--from", str(source), "--out", str(out), "--client-id", CLIENT]
         assert self.invoke(args).return_value == 0
@@ -621,14 +626,8 @@ class TestRoundTripGate:
         refuses, writing nothing, exactly the states plan refuses: ambiguous BOM keys)."""
         products, boms = state
         with tempfile.TemporaryDirectory() as temp:
-            source, out = Path(temp) / "source", Path(temp) / "out"
-            source.mkdir()
-            (source / "reconcile.yaml").write_text(f"client_id: {CLIENT}\n")
-            admin = InProcessAdmin(sandbox_path(source))
-            try:
-                admin.load(products=products, boms=boms)
-            finally:
-                admin.close()
+            out = Path(temp) / "out"
+            source = local_catalog(Path(temp) / "source", products=products, boms=boms)
             options = ImportOptions(
                 env="local",
                 source_dir=source,
