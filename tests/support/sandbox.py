@@ -9,6 +9,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -115,10 +116,10 @@ class SandboxAdmin:
     def log(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Recent requests: ``{ts, method, route, path, status, transaction_id}``
         (only those after ``since``, epoch seconds; only the last ``limit``)."""
-        query = {k: v for k, v in {"since": since, "limit": limit}.items() if v is not None}
-        response = self._http.get("/__sandbox/log", params=query)
-        assert response.status_code == 200, response.text
-        result: list[dict[str, Any]] = response.json()
+        query = urlencode(
+            {k: v for k, v in {"since": since, "limit": limit}.items() if v is not None}
+        )
+        result: list[dict[str, Any]] = self._call("GET", f"log?{query}" if query else "log")
         return result
 
     def expire_tokens(self) -> int:
