@@ -3,9 +3,9 @@
 The emitter is a small one of our own: the data is plain (mappings, lists, scalars), it
 is far faster than ruamel's round-trip dumper on large catalogs, and its output is
 exactly what `reconcile fmt` produces (a test pins that), so imported catalogs are
-already formatted. Every string is written plain only when ruamel's YAML 1.2 resolver
-reads it back as the same string; otherwise it is double-quoted (JSON escapes are
-valid YAML).
+already formatted. Every string is written plain only when YAML 1.2
+reads it back as the same string (the loader's own scalar rules decide); otherwise it
+is double-quoted (JSON escapes are valid YAML).
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.resolver import VersionedResolver
-
 from reconcile.desired.catalog import catalog_files
+from reconcile.desired.events import plain_value
 from reconcile.desired.layout import (
     BOM_ORDER,
     COMPONENT_ORDER,
@@ -40,8 +38,6 @@ SplitBy = Literal["productType", "none"]
 MAX_PER_FILE = 1000
 MODELINE = "# yaml-language-server: $schema="
 _PLAIN = re.compile(r"[^\W_][\w .,/()+&'%:#=?-]*", re.UNICODE)
-_STR_TAG = "tag:yaml.org,2002:str"
-_RESOLVER = VersionedResolver()
 #: Fields left out when they hold PB's default, which the models restore on reading.
 _PRODUCT_DEFAULTS = {"fulfillmentRegion": "PB_ONLY", "active": True}
 _BOM_DEFAULTS = {"active": True}
@@ -255,15 +251,6 @@ def _is_plain(text: str) -> bool:
     return ": " not in text and " #" not in text and _reads_as_string(text)
 
 
-#: First characters some implicit YAML 1.2 rule starts with; any other first character
-#: leaves a plain scalar a string (ruamel's resolve() looks rules up by first character).
-_RULE_STARTS = frozenset(k for k in _RESOLVER.versioned_resolver if k)
-_RULES_FOR_ANY_START = bool(_RESOLVER.versioned_resolver.get(None))
-
-
 @functools.lru_cache(maxsize=65_536)  # keys and enum values repeat on every resource
 def _reads_as_string(text: str) -> bool:
-    if text and text[0] not in _RULE_STARTS and not _RULES_FOR_ANY_START:
-        return True  # the fast path of ruamel's own lookup, without its per-call overhead
-    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
-    return bool(tag == _STR_TAG)
+    return type(plain_value(text)) is str  # not a number, boolean, null or date
