@@ -31,9 +31,11 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from itertools import islice
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -619,16 +621,25 @@ class PBClient:
     async def _concurrent_pages(
         self, operation: str, path: str, body: Json, numbers: range, size: int
     ) -> AsyncGenerator[Json, None]:
-        tasks = [
-            asyncio.create_task(self._page(operation, path, body, number, size))
-            for number in numbers
-        ]
-        self._pending.update(tasks)
-        for task in tasks:
-            task.add_done_callback(self._pending.discard)
+        # A sliding window of requests keeps every in-flight slot busy while bounding
+        # the pages held in memory to the window, however large the account.
+        window = 2 * self.limits.max_in_flight
+        upcoming = iter(numbers)
+        tasks: deque[asyncio.Task[Json]] = deque()
+
+        def launch() -> None:
+            for number in islice(upcoming, max(0, window - len(tasks))):
+                task = asyncio.create_task(self._page(operation, path, body, number, size))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+                tasks.append(task)
+
         try:
-            for task in tasks:
-                yield await task
+            launch()
+            while tasks:
+                page = await tasks.popleft()
+                launch()
+                yield page
         finally:
             for task in tasks:
                 task.cancel()
