@@ -6,11 +6,13 @@ For each size N it generates N ITEM products and N/10 KITs with their BOMs (1 00
 products per file), then times, each in a fresh process so peak memory is its own:
 
 * ``bare``: ``YAML(typ="safe").load`` of every file (ruamel's C loader, nothing else);
-* ``load``: ``reconcile.desired.load_catalog`` (safety scan, C loader, pydantic
+* ``parse``: our own event pass alone (``reconcile.desired.events.build``), no validation;
+* ``load``: ``reconcile.desired.load_catalog`` (reading, file rules, pydantic
   validation, cross-file checks).
 
-It prints a table with the best time of ``--repeat`` runs, the ratio (goal ≤ 1.5) and
-the peak resident memory of each process.
+It prints a table with the best time of ``--repeat`` runs, the ratio load/bare (goal
+≤ 1.5), the ratio load/parse (what validation adds to our own parse), and the peak
+resident memory of the bare and load processes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ files = catalog_files(Path(sys.argv[1]))
 start = time.perf_counter()
 for path in files:
     YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+PARSE = """
+import gc, json, resource, sys, time
+from pathlib import Path
+from reconcile.desired import catalog_files
+from reconcile.desired.events import build
+files = catalog_files(Path(sys.argv[1]))
+gc.disable()  # as load_catalog does
+start = time.perf_counter()
+for path in files:
+    build(path.read_text(encoding="utf-8"), 64)
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
@@ -78,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     base_mb = measure(BASELINE, None)["rss"] / 1024
     print(f"process baseline after imports: {base_mb:.0f} MB peak RSS")
     header = (
-        f"{'products':>9} {'kits':>6} {'files':>5} {'MB':>6} {'bare s':>8} {'load s':>8} "
-        f"{'ratio':>6} {'bare MB':>8} {'load MB':>8}"
+        f"{'products':>9} {'kits':>6} {'files':>5} {'MB':>6} {'bare s':>8} {'parse s':>8} "
+        f"{'load s':>8} {'load/bare':>9} {'load/parse':>10} {'bare MB':>8} {'load MB':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -91,10 +107,13 @@ def main(argv: list[str] | None = None) -> int:
             megabytes = sum(p.stat().st_size for p in directory.rglob("*.yaml")) / 1e6
             repeat = args.repeat if size <= 10_000 else 1
             bare = best(BARE, directory, repeat)
+            parse = best(PARSE, directory, repeat)
             load = best(LOAD, directory, repeat)
         print(
             f"{size:>9} {kits:>6} {files:>5} {megabytes:>6.1f} {bare['seconds']:>8.2f} "
-            f"{load['seconds']:>8.2f} {load['seconds'] / bare['seconds']:>6.2f} "
+            f"{parse['seconds']:>8.2f} {load['seconds']:>8.2f} "
+            f"{load['seconds'] / bare['seconds']:>9.2f} "
+            f"{load['seconds'] / parse['seconds']:>10.2f} "
             f"{bare['rss'] / 1024:>8.0f} {load['rss'] / 1024:>8.0f}",
             flush=True,
         )
