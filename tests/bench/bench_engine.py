@@ -6,14 +6,16 @@ The emulator runs as ``reconcile sandbox serve`` in its own process; each scenar
 the real engine (``make_plan`` + ``apply_planned``, i.e. ``apply --auto-approve``) in a
 fresh child process, so its peak memory is its own. One table:
 
-* (a) plan with no changes, (b) apply of everything from empty, (c) apply of 5% updates
-  (5% of products get a new description, 5% of BOMs a new quantity);
+* the catalog is ``generate.py``'s (seed 7, 40 files, with vendors, options and nested
+  kits); (a) plan with no changes, (b) apply of everything from empty, (c) apply of 5%
+  updates (about 5% of products get a new description and 5% of BOMs a new quantity);
 * for each: wall time, requests the emulator served, peak RSS of the engine process;
 * the floor: the fewest requests the contract's rules allow (below), their time at the
   configured rate and concurrency, and the bare C-loader parse time of the YAML; the
   wall-time floor is the larger of the two, since loading overlaps fetching;
 * a naive baseline measured in the same run: one GET per desired resource (BOMs have no
-  GET: one search by id each) with 10 in flight, plus one write per change.
+  GET: one search by id each) with 10 in flight, plus one write per change (for (c) the
+  edits are timed as that many product PUTs).
 
 Fewest requests, by the rules the engine must keep (contract §6.5, §6.3, issue 5):
 token + product search pages + BOM search pages; plus, when products are missing from
@@ -44,7 +46,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
+from reconcile.desired.writer import emit
 from tests.bench.bench_fetch import served_emulator  # `reconcile sandbox serve`, own process
+from tests.bench.generate import generate_catalog, item_sku, kit_sku
 
 CLIENT_ID = "BENCH"
 RATE, IN_FLIGHT, PAGE, BULK = 100.0, 16, 100, 200
@@ -56,12 +60,9 @@ API = "/shippingservices/fulfillment/v1"
 # ---- the catalog --------------------------------------------------------------------
 
 
-def write_catalog(directory: Path, products: int, kits: int, url: str, changed: float) -> None:
-    """YAML files of items, kits and BOMs; ``changed`` of them edited (seeded, stable)."""
-    rng = random.Random(7)
-    edited_items = set(rng.sample(range(products), int(products * changed)))
-    edited_kits = set(rng.sample(range(kits), int(kits * changed)))
-    directory.mkdir(parents=True, exist_ok=True)
+def write_catalog(directory: Path, products: int, kits: int, url: str) -> None:
+    """The shared benchmark catalog (``generate.py``), pointed at the served emulator."""
+    generate_catalog(directory, products, kits, FILES, CLIENT_ID, seed=7)
     (directory / "reconcile.yaml").write_text(
         f"client_id: {CLIENT_ID}\ndefault_environment: bench\n"
         f"environments:\n  bench:\n    base_url: {url}\n"
@@ -69,40 +70,36 @@ def write_catalog(directory: Path, products: int, kits: int, url: str, changed: 
         f"  page_size: {PAGE}\n  bulk_size: {BULK}\n"
         "safety:\n  max_update_fraction: 0.5\n"
     )
-    chunks: list[list[str]] = [[] for _ in range(FILES)]
-    for i in range(products):
-        text = "edited" if i in edited_items else "original"
-        chunks[i % FILES].append(_item(f"ITEM-{i:06d}", "ITEM", f"item {i} {text}"))
-    for k in range(kits):
-        chunks[k % FILES].append(_item(f"KIT-{k:05d}", "KIT", f"kit {k}"))
-    boms: list[list[str]] = [[] for _ in range(FILES)]
-    for k in range(kits):
-        parts = [(k * 5 + j) % products for j in range(3)]
-        qty = 2 if k in edited_kits else 1
-        boms[k % FILES].append(_bom(f"KIT-{k:05d}", parts, qty))
-    for n in range(FILES):
-        body = (
-            "products:\n" + "".join(chunks[n]) + ("boms:\n" + "".join(boms[n]) if boms[n] else "")
-        )
-        (directory / f"catalog-{n:02d}.yaml").write_text(body)
 
 
-def _item(sku: str, kind: str, description: str) -> str:
-    return (
-        f"  - sku: {sku}\n    productType: {kind}\n    details:\n      description: {description}\n"
-    )
+def edit_catalog(directory: Path, fraction: float) -> tuple[int, int, int]:
+    """Edit ``fraction`` of the products (description) and of the BOMs (a quantity);
+    return how many ITEM products, KIT products and BOMs were edited."""
+    from ruamel.yaml import YAML
 
-
-def _bom(sku: str, parts: list[int], qty: int) -> str:
-    lines = "".join(f"      - sku: ITEM-{p:06d}\n        quantity: {qty}\n" for p in parts)
-    return f"  - sku: {sku}\n    description: recipe of {sku}\n    billOfMaterialDetails:\n{lines}"
+    rng = random.Random(11)
+    items = kits = boms = 0
+    for path in sorted(directory.glob("catalog/*.yaml")):
+        data = YAML(typ="safe").load(path.read_text())
+        for product in data.get("products") or []:
+            if rng.random() < fraction:
+                product["details"]["description"] += " (edited)"
+                items, kits = (
+                    (items + 1, kits) if product["productType"] == "ITEM" else (items, kits + 1)
+                )
+        for bom in data.get("boms") or []:
+            if rng.random() < fraction:
+                bom["billOfMaterialDetails"][0]["quantity"] += 1
+                boms += 1
+        path.write_text(emit(data))
+    return items, kits, boms
 
 
 def bare_parse_seconds(directory: Path) -> float:
     from ruamel.yaml import YAML
 
     started = time.perf_counter()
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted(directory.glob("catalog/*.yaml")):
         YAML(typ="safe").load(path.read_text())
     return time.perf_counter() - started
 
@@ -171,8 +168,8 @@ async def naive_baseline(
     id, so it really is from empty); and the 5% edits as one PUT each."""
     async with httpx.AsyncClient(base_url=url, timeout=300) as http:
         naive = Naive(http, await _token(http, key, secret))
-        items = [f"ITEM-{i:06d}" for i in range(args.products)]
-        kits = [f"KIT-{k:05d}" for k in range(args.kits)]
+        items = [item_sku(i) for i in range(args.products)]
+        kits = [kit_sku(k) for k in range(args.kits)]
         search = {
             "clientId": CLIENT_ID,
             "searchFields": [{"name": "billOfMaterialId", "values": ["1"]}],
@@ -195,7 +192,7 @@ async def naive_baseline(
                 for k in range(args.kits)
             ]
         )
-        edited = items[: int(args.products * args.changed)] + kits[: int(args.kits * args.changed)]
+        edited = items[: sum(args.edited)]  # as many one-request writes as the engine's edits
         edits = await naive.timed(
             [naive.call("PUT", f"/products/{s}", json=_wire(CLIENT_ID, s, "ITEM")) for s in edited]
         )
@@ -210,7 +207,7 @@ def _wire_bom(client: str, k: int, items: list[str]) -> dict[str, Any]:
     parts = [{"sku": items[(k * 5 + j) % len(items)], "quantity": 1} for j in range(3)]
     return {
         "clientId": client,
-        "sku": f"KIT-{k:05d}",
+        "sku": kit_sku(k),
         "description": "r",
         "billOfMaterialDetails": parts,
     }
@@ -226,21 +223,23 @@ async def _token(http: httpx.AsyncClient, key: str, secret: str) -> str:
 # ---- the table ----------------------------------------------------------------------
 
 
-def fewest_requests(scenario: str, products: int, kits: int, changed: float) -> int:
-    total_products = products + kits
-    reads = 1 + max(1, math.ceil(total_products / PAGE)) + max(1, math.ceil(kits / PAGE))
+def fewest_requests(scenario: str, products: int, kits: int, edited: tuple[int, ...]) -> int:
+    """See the module docstring; ITEM and KIT products are written in separate phases."""
+    reads = 1 + max(1, math.ceil((products + kits) / PAGE)) + max(1, math.ceil(kits / PAGE))
     if scenario == "plan":
         return reads
     if scenario == "apply-all":
-        reads = 1 + 1 + 1 + total_products  # empty searches, then one GET per desired product
-        changed_products, changed_boms = total_products, kits
+        reads = 1 + 1 + 1 + products + kits  # empty searches, then a GET per desired product
+        phases, changed_boms = (products, kits), kits
     else:
-        changed_products, changed_boms = int(products * changed), int(kits * changed)
-    batches = math.ceil(changed_products / BULK)
-    confirm = sum(
-        math.ceil(min(BULK, changed_products - i * BULK) / PAGE) for i in range(batches)
-    ) + math.ceil(changed_boms / PAGE)
-    return reads + 1 + batches + changed_boms + confirm
+        phases, changed_boms = edited[:2], edited[2]
+    writes = confirm = 0
+    for count in phases:
+        sizes = [min(BULK, count - start) for start in range(0, count, BULK)]
+        writes += len(sizes)
+        confirm += sum(math.ceil(size / PAGE) for size in sizes)
+    confirm += math.ceil(changed_boms / PAGE)
+    return reads + 1 + writes + changed_boms + confirm
 
 
 def floor_seconds(requests: int, latency: float) -> float:
@@ -256,6 +255,7 @@ def main() -> None:
     parser.add_argument("--child", choices=["plan", "apply-all", "apply-some"])
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
+    args.edited = (0, 0, 0)
     if args.child:
         child(args.child, args.dir)
         return
@@ -268,7 +268,7 @@ def main() -> None:
             admin = httpx.Client(base_url=url, timeout=300)
             admin.post("/__sandbox/config", json={"latency_ms": args.latency_ms}).raise_for_status()
             catalog = work / "catalog"
-            write_catalog(catalog, args.products, args.kits, url, changed=0.0)
+            write_catalog(catalog, args.products, args.kits, url)
             parse = bare_parse_seconds(catalog)
             common: dict[str, Any] = {
                 "catalog": catalog,
@@ -283,7 +283,7 @@ def main() -> None:
                 ("plan", "(a) plan, no changes"),
             ):
                 rows.append(_measure(admin, label, scenario=scenario, **common))
-            write_catalog(catalog, args.products, args.kits, url, changed=args.changed)
+            args.edited = edit_catalog(catalog, args.changed)
             rows.append(_measure(admin, "(c) apply 5% updates", scenario="apply-some", **common))
             baselines = asyncio.run(naive_baseline(url, key, secret, args))
             _print_table(rows, baselines, args, parse)
@@ -335,7 +335,7 @@ def _measure(
     before = admin.get("/__sandbox/stats").json()["total"]
     result = run_child(scenario, catalog, environ)
     served = admin.get("/__sandbox/stats").json()["total"] - before
-    fewest = fewest_requests(scenario, args.products, args.kits, args.changed)
+    fewest = fewest_requests(scenario, args.products, args.kits, args.edited)
     floor = max(floor_seconds(fewest, latency), parse)
     return {
         "label": label,
