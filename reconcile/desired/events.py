@@ -4,9 +4,10 @@ This replaces ruamel's composer and constructor on the hot path: libyaml (throug
 ruamel's ``CParser``) produces the events, and one loop turns them into dicts, lists and
 scalars, resolving plain scalars with ruamel's own YAML 1.2 rules. The same pass
 refuses what catalog files must not hold (anchors, aliases, tags, dates, complex keys,
-nesting beyond the limit) with exact positions, and notices duplicate keys. It is about
-three times faster than ``YAML(typ="safe").load``, and it never recurses, so deep
-nesting cannot overflow the stack.
+nesting beyond the limit) with exact positions, and notices duplicate keys. On the
+benchmark catalogs it is about six times faster than ``YAML(typ="safe").load`` (which
+composes nodes in C but resolves and constructs each one in Python), and it never
+recurses, so deep nesting cannot overflow the stack.
 """
 
 from __future__ import annotations
