@@ -188,7 +188,8 @@ def fmt_command(paths: tuple[pathlib.Path, ...], check: bool, show_diff: bool) -
 
     Keys in the documented order, mappings indented 2, list dashes offset 2; comments
     and the schema modeline are kept. With --check, exits 1 when a file would change
-    (like black and ruff), 3 when a file is not valid YAML.
+    (like black and ruff). Exits 3 when a file does not read cleanly (syntax error,
+    duplicate key, anchor, tag, too deep, not UTF-8); such files are left alone.
     """
     from reconcile.desired import format_files
 
