@@ -24,6 +24,7 @@ from ruamel.yaml.error import YAMLError
 from reconcile.desired.catalog import catalog_files
 from reconcile.desired.layout import ORDERS, canonical_order, round_trip_yaml
 from reconcile.desired.source import display_path, read_source
+from reconcile.desired.writer import emit
 from reconcile.errors import Problem
 from reconcile.settings import SETTINGS_FILE, Limits
 
@@ -111,8 +112,11 @@ def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
                 result.problems += [_cannot_format(p) for p in source.problems]
             continue
         before = source.text
+        reorder = path.name != SETTINGS_FILE
+        if _known_canonical(before, source.data, reorder=reorder):
+            continue
         try:
-            after = format_text(before, reorder=path.name != SETTINGS_FILE)
+            after = format_text(before, reorder=reorder)
         except YAMLError as e:  # the two loaders disagree: report, never crash
             result.problems.append(_unformattable(path, e))
             continue
@@ -123,6 +127,40 @@ def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
         if not check:
             path.write_text(after, encoding="utf-8")
     return result
+
+
+def _known_canonical(text: str, data: Any, *, reorder: bool) -> bool:
+    """A quick proof that ``text`` is already canonical, without the round-trip loader.
+
+    When the file has no comment but a leading modeline, and writing its data with the
+    canonical emitter (whose output fmt leaves unchanged) reproduces it exactly, there is
+    nothing to do. Anything else (comments, other quoting) takes the slow path.
+    """
+    if not isinstance(data, dict):
+        return False
+    _header, body = _split_header(text)
+    if "#" in body:
+        return False
+    return body == emit(_canonical_data(data, ()) if reorder else data)
+
+
+def _split_header(text: str) -> tuple[str, str]:
+    """Leading full-line comments (the modeline) and the rest."""
+    lines = text.splitlines(keepends=True)
+    count = 0
+    while count < len(lines) and lines[count].startswith("#"):
+        count += 1
+    return "".join(lines[:count]), "".join(lines[count:])
+
+
+def _canonical_data(node: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(node, dict):
+        order = ORDERS.get(path)
+        keys = canonical_order(list(node), order) if order is not None else list(node)
+        return {k: _canonical_data(node[k], (*path, str(k))) for k in keys}
+    if isinstance(node, list):
+        return [_canonical_data(item, (*path, "*")) for item in node]
+    return node
 
 
 def _is_blank(path: Path) -> bool:
