@@ -117,8 +117,8 @@ def catalog_files(directory: Path) -> list[Path]:
             path = Path(root) / name
             if name.startswith(".") or path.suffix not in (".yaml", ".yml"):
                 continue
-            if path == directory / SETTINGS_FILE:
-                continue
+            if path == directory / SETTINGS_FILE or not path.is_file():
+                continue  # settings, or a FIFO/socket that would block the read
             found.append(path)
     return sorted(found)
 

@@ -327,6 +327,14 @@ class TestCatalogDirectory:
         catalog = load_catalog(root)
         assert catalog.files == [root / "a.yml"]
 
+    def test_special_files_are_skipped(self, make_catalog: MakeCatalog) -> None:
+        """A named pipe called *.yaml is not read (reading it would block forever)."""
+        import os
+
+        root = make_catalog({"a.yaml": products("A")})
+        os.mkfifo(root / "pipe.yaml")
+        assert load_catalog(root).files == [root / "a.yaml"]
+
     def test_files_are_found_recursively_in_order(self, make_catalog: MakeCatalog) -> None:
         """Subdirectories are read, in sorted order."""
         root = make_catalog({"b.yaml": products("B"), "a/z.yaml": products("Z")})
