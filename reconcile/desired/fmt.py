@@ -85,13 +85,14 @@ def format_text(text: str, *, reorder: bool = True) -> str:
 
 
 def fmt_targets(paths: Iterable[Path]) -> list[Path]:
-    """Files to format: each file given, and for a directory its catalog and reconcile.yaml."""
+    """Files to format: each regular file given, and for a directory its catalog files and
+    reconcile.yaml."""
     targets: list[Path] = []
     for path in paths:
         if path.is_dir():
             settings = path / SETTINGS_FILE
             targets += ([settings] if settings.is_file() else []) + catalog_files(path)
-        else:
+        elif path.is_file():  # never a FIFO or device: reading it could block
             targets.append(path)
     return targets
 
