@@ -158,7 +158,7 @@ def _load(directory: Path, settings: Settings) -> Catalog:
     problems = [p for source in sources for p in source.problems]
     if client_id is None:
         path = display_path(directory / SETTINGS_FILE)
-        problems.append(Problem(path, 0, 0, f"client_id is not set; add `{SETTINGS_EXAMPLE}`"))
+        problems.append(Problem(path, 1, 1, f"client_id is not set; add `{SETTINGS_EXAMPLE}`"))
     else:
         problems += check_references(declared, client_id, from_settings=bool(settings.client_id))
     problems.sort(key=lambda p: (p.path, p.line, p.col))

@@ -171,3 +171,52 @@ class TestFuzz:
     def test_random_bytes(self, raw: bytes) -> None:
         """Arbitrary bytes (invalid UTF-8 included) exit 0 or 3."""
         validate_files({"a.yaml": raw})
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path to a value inside nested dicts and lists."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            found += _paths(sub, (*prefix, key))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            found += _paths(sub, (*prefix, i))
+    return found
+
+
+def _replace(value: object, path: tuple[object, ...], new: object) -> object:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {k: (_replace(v, rest, new) if k == head else v) for k, v in value.items()}
+    assert isinstance(value, list)
+    return [(_replace(v, rest, new) if i == head else v) for i, v in enumerate(value)]
+
+
+class TestValueFuzz:
+    @settings(max_examples=60, deadline=None)
+    @given(st.sampled_from(KITS_FILES), st.data())
+    def test_any_value_replaced_is_reported_in_place(
+        self, victim: Path, data: st.DataObject
+    ) -> None:
+        """Replacing any value of an example with random data gives 0 or 3, and every
+        problem of the changed file points at a real line of it."""
+        from ruamel.yaml import YAML
+
+        original = YAML(typ="safe").load(victim.read_text())
+        path = data.draw(st.sampled_from(_paths(original)))
+        mutated = _replace(original, path, data.draw(JSON_VALUES))
+        text = json.dumps(mutated, indent=2)
+        files: dict[str, str | bytes] = {
+            str(p.relative_to(EXAMPLES / "kits")): p.read_text() for p in KITS_FILES
+        }
+        name = str(victim.relative_to(EXAMPLES / "kits"))
+        files[name] = text
+        result = validate_files(files)
+        lines = text.count("\n") + 1
+        for line in result.stdout.splitlines():
+            where = line.split(": ", 1)[0]
+            if where.split(":")[0].endswith(name):
+                assert 1 <= int(where.split(":")[1]) <= lines

@@ -172,7 +172,7 @@ class TestClient:
         assert problems_of(root) == [
             "cat/a.yaml:2:5: missing required field 'clientId': set it here, or `client_id` "
             "in reconcile.yaml",
-            "cat/reconcile.yaml: client_id is not set; add `client_id: YOUR-PB-CLIENT-ID`",
+            "cat/reconcile.yaml:1:1: client_id is not set; add `client_id: YOUR-PB-CLIENT-ID`",
         ]
 
     def test_client_may_come_from_the_resources(self, make_catalog: MakeCatalog) -> None:
