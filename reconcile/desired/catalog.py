@@ -183,7 +183,11 @@ def _validate_file(source: SourceFile, client_id: str | None) -> list[Declared]:
     if source.unreadable:
         return []
     if data is None:
-        source.problem(1, 1, "file holds only comments and declares nothing", severity="warning")
+        only_comments = all(
+            line.lstrip().startswith("#") for line in source.text.splitlines() if line.strip()
+        )
+        what = "holds only comments" if only_comments else "holds an empty document"
+        source.problem(1, 1, f"file {what} and declares nothing", severity="warning")
         return []
     if not isinstance(data, dict):
         source.problem(

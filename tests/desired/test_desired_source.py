@@ -91,6 +91,13 @@ class TestEncodingAndSize:
             "cat/a.yaml:1:1: warning: file holds only comments and declares nothing"
         ]
 
+    def test_null_document_is_a_warning(self, make_catalog: MakeCatalog) -> None:
+        """A document that is just `null` or `---` declares nothing, and says so."""
+        root = make_catalog({"a.yaml": "---\n", "b.yaml": ONE_ITEM})
+        assert problems_of(root) == [
+            "cat/a.yaml:1:1: warning: file holds an empty document and declares nothing"
+        ]
+
     def test_file_over_the_size_limit_is_refused_unread(self, make_catalog: MakeCatalog) -> None:
         """limits.max_file_bytes refuses a larger file, naming both sizes."""
         settings = "client_id: DEMO\nlimits:\n  max_file_bytes: 50\n"
