@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,12 +40,10 @@ def check_references(
 ) -> list[Problem]:
     products = [d for d in declared if isinstance(d.model, Product)]
     boms = [d for d in declared if isinstance(d.model, Bom)]
-    by_sku = {}
-    for d in reversed(products):
-        by_sku[d.model.sku] = d
+    by_sku = {d.model.sku: d for d in reversed(products)}  # the first declaration wins
     problems = list(_check_clients(declared, client_id, from_settings=from_settings))
-    problems += _duplicates(products, lambda m: m.sku, "product SKU")
-    problems += _duplicates(boms, _bom_identity, "BOM")
+    problems += _duplicates(products, _product_label)
+    problems += _duplicates(boms, _bom_label)
     for bom in boms:
         problems += _check_kit(bom, by_sku)
         problems += _check_components(bom, by_sku)
@@ -53,9 +51,13 @@ def check_references(
     return problems
 
 
-def _bom_identity(model: Product | Bom) -> str:
-    assert isinstance(model, Bom)
-    return f"{model.sku!r} at node {model.node!r}" if model.node else f"{model.sku!r} (no node)"
+def _product_label(model: Product | Bom) -> str:
+    return f"product SKU {model.sku!r}"
+
+
+def _bom_label(model: Product | Bom) -> str:
+    node = f"at node {model.node!r}" if isinstance(model, Bom) and model.node else "(no node)"
+    return f"BOM for kit {model.sku!r} {node}"
 
 
 def _check_clients(
@@ -71,18 +73,20 @@ def _check_clients(
             )
 
 
-def _duplicates(entries: list[Declared], identity: object, what: str) -> Iterator[Problem]:
+def _duplicates(
+    entries: list[Declared], label: Callable[[Product | Bom], str]
+) -> Iterator[Problem]:
+    """Resources declared twice, each reported at its own place naming the others."""
     groups: dict[str, list[Declared]] = defaultdict(list)
     for d in entries:
-        groups[identity(d.model)].append(d)  # type: ignore[operator]
+        groups[label(d.model)].append(d)
     for name, group in groups.items():
         if len(group) < 2:
             continue
         places = [d.where("sku") for d in group]
         for i, d in enumerate(group):
             others = ", ".join(p for j, p in enumerate(places) if j != i)
-            label = f"{what} {name!r}" if what == "product SKU" else f"{what} for kit {name}"
-            yield d.problem(("sku",), f"duplicate {label}: also declared at {others}")
+            yield d.problem(("sku",), f"duplicate {name}: also declared at {others}")
 
 
 def _check_kit(bom: Declared, by_sku: dict[str, Declared]) -> Iterator[Problem]:
