@@ -211,8 +211,9 @@ def fmt_command(paths: tuple[pathlib.Path, ...], check: bool, show_diff: bool) -
 def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     """Every JSON Schema the tool publishes, as (file name, schema); append new ones here."""
     from reconcile.desired import schema_documents as catalog_documents
+    from reconcile.plan.plan import Plan
 
-    return [*catalog_documents()]
+    return [*catalog_documents(), ("plan.schema.json", Plan.json_schema())]
 
 
 @cli.command()
@@ -225,7 +226,7 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     help="directory to write the *.schema.json files into",
 )
 def schemas(out_dir: pathlib.Path) -> int:
-    """Write the JSON Schemas of catalog files and reconcile.yaml (for editors and CI)."""
+    """Write the JSON Schemas of catalog files, reconcile.yaml and saved plans."""
     from reconcile.desired import write_schemas
 
     try:

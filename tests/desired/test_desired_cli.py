@@ -109,6 +109,12 @@ class TestSchemasCommand:
             assert (tmp_path / "out" / name).read_text() == schema_text(schema)
             assert f"wrote {tmp_path / 'out' / name}" in result.stdout
 
+    def test_writes_the_plan_schema_as_committed(self, tmp_path: Path) -> None:
+        """`schemas` also writes plan.schema.json, byte for byte the committed file."""
+        assert run("schemas", "--out", str(tmp_path)).return_value == 0
+        committed = Path(__file__).parents[2] / "schemas" / "plan.schema.json"
+        assert (tmp_path / "plan.schema.json").read_text() == committed.read_text()
+
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
