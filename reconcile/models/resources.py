@@ -38,6 +38,10 @@ class ResourceSet:
     boms: dict[BomKey, Bom] = field(default_factory=dict)
     #: Only filled for the remote side.
     meta: dict[ResourceKey, RemoteMeta] = field(default_factory=dict)
+    #: Remote side only: objects PB holds that reconcile cannot represent (an unknown
+    #: field, a value outside the documented rules), by address, with the reason.
+    #: Nothing may be planned for them, since a PUT would overwrite what was not read.
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def add_product(self, product: Product, meta: RemoteMeta | None = None) -> None:
         self.products[product.key] = product
