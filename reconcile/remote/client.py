@@ -468,18 +468,22 @@ class PBClient:
 
     async def _run(self, call: _Call, before_retry: BeforeRetry | None = None) -> Json:
         ids = self._ids.operation(call.operation)
-        last: list[_Retry] = []
+        failures: list[_Retry] = []
 
         async def attempt() -> Json:
-            if last and last[-1].maybe_applied and before_retry is not None:
-                resolved = await before_retry(last[-1])
+            # Any earlier attempt that may have landed can still commit late (a gateway
+            # timed out, PB finished afterwards): check before EVERY later attempt, not
+            # only right after it, since an attempt refused meanwhile (429) proves nothing.
+            landed = [f for f in failures if f.maybe_applied]
+            if landed and before_retry is not None:
+                resolved = await before_retry(landed[-1])
                 if resolved is not None:
                     return resolved
             try:
                 return await self._attempt(call, ids)
             except _Retry as failure:
                 if failure.error.operation == call.operation:  # not a failed token fetch
-                    last.append(failure)
+                    failures.append(failure)
                 raise
 
         return await self._retrying(call, attempt)
