@@ -65,7 +65,11 @@ async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
     as itself (a TaskGroup would wrap it in an ExceptionGroup)."""
     one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
     try:
-        return await one, await two
+        done, _ = await asyncio.wait((one, two), return_when=asyncio.FIRST_EXCEPTION)
+        for task in (one, two):
+            if task in done and not task.cancelled() and task.exception() is not None:
+                task.result()  # raises that failure, as itself
+        return one.result(), two.result()
     finally:
         for task in (one, two):
             task.cancel()

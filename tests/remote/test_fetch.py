@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,13 @@ from reconcile.errors import RemoteStateError
 from reconcile.models import BomKey, ProductKey
 from reconcile.plan.plan import build_plan
 from reconcile.remote.client import PBClient
-from reconcile.remote.fetch import fetch_current_state, fetch_inventory, read_products, reread
+from reconcile.remote.fetch import (
+    both,
+    fetch_current_state,
+    fetch_inventory,
+    read_products,
+    reread,
+)
 from tests.remote.test_apply import CLIENT, Sandbox, catalog, item, run
 
 
@@ -141,3 +148,41 @@ class TestTargetedReads:
             return await fetch_inventory(client, CLIENT, ["A", "B", "Z"])
 
         assert run(inprocess_sandbox, work) == {"A": 5, "B": 0}
+
+
+class TestBoth:
+    """fetch.both runs two reads at once and fails as soon as either fails."""
+
+    def test_second_failing_first_cancels_the_first(self) -> None:
+        """A fast failure of the second read is raised at once and cancels the first."""
+        cancelled = []
+
+        async def endless() -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+
+        async def failing() -> None:
+            raise RemoteStateError("boom", operation="read")
+
+        async def main() -> None:
+            # The timeout only bounds the failure case (the old code waited forever).
+            await asyncio.wait_for(both(endless(), failing()), timeout=10)
+
+        with pytest.raises(RemoteStateError, match="boom"):
+            asyncio.run(main())
+        assert cancelled == [True]
+
+    def test_results_come_in_argument_order(self) -> None:
+        """Both results are returned as (first, second) whichever finishes first."""
+
+        async def later() -> str:
+            await asyncio.sleep(0)
+            return "first"
+
+        async def now() -> str:
+            return "second"
+
+        assert asyncio.run(both(later(), now())) == ("first", "second")
