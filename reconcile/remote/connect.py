@@ -32,6 +32,7 @@ class ConnectionInfo:
 
     environment: str
     base_url: str  # "embedded" for the in-process sandbox
+    #: Absolute, so a plan saved from one directory names the same file from any other.
     sandbox_file: str | None = None
 
     @property
@@ -74,7 +75,7 @@ def _embedded(
 ) -> tuple[PBClient, ConnectionInfo]:
     from reconcile.sandbox import SandboxConfig, Store, create_app
 
-    path = sandbox_path(catalog_dir)
+    path = sandbox_path(catalog_dir).resolve()
     config = SandboxConfig.generate()
     store = Store(path)
     app = create_app(store, config)

@@ -38,9 +38,24 @@ class TestEmbedded:
 
         info, found, requests = asyncio.run(write_then_read())
         assert info.environment == "local" and info.base_url == "embedded"
-        assert info.sandbox_file == str(sandbox_path(tmp_path)) and sandbox_path(tmp_path).is_file()
+        assert info.sandbox_file == str(sandbox_path(tmp_path).resolve())
+        assert sandbox_path(tmp_path).is_file()
         assert found is not None and found["sku"] == "LOCAL-1"
         assert requests == 2  # a real token request, then the create: auth is exercised
+
+    def test_sandbox_file_is_absolute_whatever_the_working_directory(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A catalog named relatively gives the same absolute sandbox file from any cwd."""
+        (tmp_path / "sub").mkdir()
+        monkeypatch.chdir(tmp_path)
+        client, here = connect(Settings(), None, catalog_dir=Path("."), environ={})
+        monkeypatch.chdir(tmp_path / "sub")
+        other, there = connect(Settings(), None, catalog_dir=Path(".."), environ={})
+        asyncio.run(client.aclose())
+        asyncio.run(other.aclose())
+        assert here.sandbox_file == there.sandbox_file
+        assert here.sandbox_file == str(sandbox_path(tmp_path).resolve())
 
 
 class TestRemote:
