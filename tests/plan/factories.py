@@ -12,13 +12,8 @@ CLIENT = "ACME"
 
 
 def product(sku: str, *, kind: str = "ITEM", description: str = "", **fields: Any) -> Product:
-    return Product(
-        clientId=CLIENT,
-        sku=sku,
-        productType=kind,  # type: ignore[arg-type]
-        details=ProductDetails(description=description or f"{sku} description"),
-        **fields,
-    )
+    fields.setdefault("details", ProductDetails(description=description or f"{sku} description"))
+    return Product(clientId=CLIENT, sku=sku, productType=kind, **fields)  # type: ignore[arg-type]
 
 
 def kit(sku: str, **fields: Any) -> Product:

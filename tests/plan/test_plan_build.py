@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconcile.errors import PlanFileError
-from reconcile.models import VendorDetails, digest
+from reconcile.models import ProductDetails, VendorDetails, digest
 from reconcile.plan.change import FieldChange, Precondition
 from reconcile.plan.plan import Plan, add_inventory_warnings, select_changes
 from tests.plan.factories import bom, kit, plan_of, product
@@ -54,6 +54,13 @@ class TestActions:
         assert plan.changes == []
         assert not plan.has_changes
         assert (plan.summary.product.no_op, plan.summary.bom.no_op) == (1, 1)
+
+    def test_detail_of_another_json_type_is_an_update(self) -> None:
+        """A detail PB holds as `true` and the catalog declares as `1` is planned as an update."""
+        remote = product("A", details=ProductDetails(description="d", fragile=True))
+        declared = product("A", details=ProductDetails(description="d", fragile=1))
+        plan = plan_of([declared], [remote])
+        assert actions(plan) == [("product.A", "update")]
 
     def test_declared_inactive_resource_is_an_update_of_active(self) -> None:
         """`active: false` in the catalog is an ordinary update, not a prune deactivation."""

@@ -131,6 +131,20 @@ class TestPrefilter:
         """diff_values of equal dicts is empty."""
         assert diff_values({"a": [1, {"b": 2}]}, {"a": [1, {"b": 2}]}) == []
 
+    def test_bool_and_int_are_different_values(self) -> None:
+        """`fragile: 1` in the catalog is not PB's `true`, though Python says True == 1."""
+        remote = product("A", details=ProductDetails(description="d", fragile=True))
+        declared = product("A", details=ProductDetails(description="d", fragile=1))
+        assert diff_resources(remote, declared) == [
+            FieldChange(path="details.fragile", before=True, after=1)
+        ]
+
+    def test_int_and_float_are_different_values(self) -> None:
+        """`1` and `1.0` differ, also deep inside lists."""
+        assert diff_values({"a": [{"n": 1}]}, {"a": [{"n": 1.0}]}) == [
+            FieldChange(path="a[0].n", before=1, after=1.0)
+        ]
+
 
 def apply_field_changes(data: dict[str, Any], changes: list[FieldChange]) -> dict[str, Any]:
     """Replay field changes on a comparable dict (the test oracle for paths and values)."""
