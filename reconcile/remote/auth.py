@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from reconcile.errors import AuthError
 from reconcile.remote import wire
 from reconcile.remote.redact import Redactor, basic_credentials
 from reconcile.settings import Credentials
@@ -24,8 +25,25 @@ REFRESH_MARGIN_FRACTION = 0.1
 FetchToken = Callable[[dict[str, str], dict[str, str]], Awaitable[dict[str, Any]]]
 
 
-class MissingToken(ValueError):
-    """PB's token answer had no usable access token."""
+class MissingToken(AuthError):
+    """PB's token answer had no usable access token (exit 4, like any credential trouble)."""
+
+
+def access_token(body: dict[str, Any]) -> str:
+    """The bearer token of PB's token answer: a non-empty string of visible ASCII.
+
+    Anything else (a number, a list, spaces or control characters that could not go in a
+    header) is refused with ``MissingToken``, never echoed: it may be a secret.
+    """
+    token = body.get(wire.TOKEN_FIELD)
+    if not isinstance(token, str) or not token:
+        kind = "no" if token is None or token == "" else f"a non-string ({type(token).__name__})"
+        raise MissingToken(f"PB's token answer has {kind} `{wire.TOKEN_FIELD}`")
+    if not all("!" <= ch <= "~" for ch in token):
+        raise MissingToken(
+            f"PB's token answer has an `{wire.TOKEN_FIELD}` with characters a header cannot carry"
+        )
+    return token
 
 
 def token_lifetime(body: dict[str, Any]) -> float:
@@ -97,9 +115,7 @@ class TokenSource:
         }
         started = self._clock()
         body = await self._fetch(headers, {"grant_type": "client_credentials"})
-        token = body.get(wire.TOKEN_FIELD)
-        if not isinstance(token, str) or not token:
-            raise MissingToken(f"PB's token answer has no `{wire.TOKEN_FIELD}`")
+        token = access_token(body)
         self._redactor.add(token)
         lifetime = token_lifetime(body)
         self.expires_in = lifetime

@@ -52,7 +52,7 @@ from reconcile.errors import (
     ValidationFailed,
 )
 from reconcile.remote import wire
-from reconcile.remote.auth import MissingToken, TokenSource
+from reconcile.remote.auth import TokenSource, access_token
 from reconcile.remote.failure import (
     RETRYABLE_STATUSES,
     Context,
@@ -447,10 +447,10 @@ class PBClient:
             raise self._credentials_error(response, context)
         try:
             body = json_object(response, context)
-            if not body.get(wire.TOKEN_FIELD):
-                raise MissingToken(f"PB's token answer has no `{wire.TOKEN_FIELD}`")
-        except (RemoteError, MissingToken) as e:
-            raise context.error(AuthError, f"could not read PB's token answer: {e}") from e
+            access_token(body)
+        except RemoteError as e:
+            message = f"could not read PB's token answer: {e.message}"
+            raise context.error(AuthError, message, response.status_code) from e
         return body
 
     def _credentials_error(self, response: httpx.Response, context: Context) -> RemoteError:

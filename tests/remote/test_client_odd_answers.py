@@ -128,6 +128,17 @@ class TestOddAnswers:
         with pytest.raises(AuthError, match="access_token"):
             call("EMPTY", token_body={"expiresIn": "60"})
 
+    @pytest.mark.parametrize(
+        "token", [12345, ["t0k3n"], {"value": "t0k3n"}, True, "two words", "line\nbreak"]
+    )
+    def test_token_that_is_not_a_header_string(self, token: Any) -> None:
+        """A token of the wrong JSON type or with characters no header carries is an
+        AuthError (exit 4) that does not echo it, not an unexpected crash."""
+        with pytest.raises(AuthError, match="access_token") as caught:
+            call("EMPTY", token_body={"access_token": token, "expiresIn": "60"})
+        assert caught.value.exit_code == 4 and "t0k3n" not in str(caught.value)
+        assert "words" not in str(caught.value) and "break" not in str(caught.value)
+
     def test_numeric_expires_in_is_accepted(self) -> None:
         """expiresIn sent as a number works like the documented string."""
         assert (
