@@ -34,14 +34,18 @@ def comparable(model: BaseModel | None) -> dict[str, Any]:
     """A resource as the JSON value the diff compares (empty when the resource is absent).
 
     Absent and null are the same thing to PB (a PUT without the field clears it), so
-    None values are dropped; keyed lists become dicts keyed by their element key.
+    None values are dropped; keyed lists become dicts keyed by their element key. A list
+    holding one key twice (PB accepts a BOM naming a component on two lines) stays a
+    list: as a dict one line would silently hide the other.
     """
     if model is None:
         return {}
     data = model.model_dump(mode="json", exclude_none=True)
     for name, key_field in KEYED_LISTS.items():
         if isinstance(data.get(name), list):
-            data[name] = {element[key_field]: element for element in data[name]}
+            keyed = {element[key_field]: element for element in data[name]}
+            if len(keyed) == len(data[name]):
+                data[name] = keyed
     return data
 
 
@@ -59,6 +63,7 @@ def diff_values(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChan
     if same_json(before, after):
         return []
     whole: list[tuple[list[PathPart], Any, Any]] = []
+    before, after = _split_unkeyed_lists(before, after, whole)
     before, after = _split_resized_lists(before, after, [], whole)
     changes = [
         FieldChange(path=format_path(parts), before=old, after=new)
@@ -89,6 +94,24 @@ def _same_types(before: Any, after: Any) -> bool:
             if not _same_types(old, new):
                 return False
     return True
+
+
+def _split_unkeyed_lists(
+    before: dict[str, Any], after: dict[str, Any], whole: list[tuple[list[PathPart], Any, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Report a keyed list that one side holds as a plain list (a key repeated, see
+    ``comparable``) as one whole-list change, both sides as lists."""
+    for name in KEYED_LISTS:
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, list) != isinstance(new, list) and old is not None and new is not None:
+            whole.append(([name], _as_list(old), _as_list(new)))
+            before = {k: v for k, v in before.items() if k != name}
+            after = {k: v for k, v in after.items() if k != name}
+    return before, after
+
+
+def _as_list(value: Any) -> Any:
+    return list(value.values()) if isinstance(value, dict) else value
 
 
 def _split_resized_lists(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconcile.errors import PlanFileError
-from reconcile.models import ProductDetails, VendorDetails, digest
+from reconcile.models import BomComponent, ProductDetails, VendorDetails, digest
 from reconcile.plan.change import FieldChange, Precondition
 from reconcile.plan.plan import Plan, add_inventory_warnings, select_changes
 from tests.plan.factories import bom, kit, plan_of, product
@@ -61,6 +61,18 @@ class TestActions:
         declared = product("A", details=ProductDetails(description="d", fragile=1))
         plan = plan_of([declared], [remote])
         assert actions(plan) == [("product.A", "update")]
+
+    def test_remote_bom_with_a_duplicate_component_line_is_updated(self) -> None:
+        """PB holding K = [A x1, A x2] against a catalog K = [A x2] is an update, not a no-op."""
+        remote = bom("K", {"A": 1}).model_copy(
+            update={"billOfMaterialDetails": [BomComponent(sku="A", quantity=q) for q in (1, 2)]}
+        )
+        plan = plan_of(
+            [product("A"), kit("K"), bom("K", {"A": 2})], [product("A"), kit("K"), remote]
+        )
+        assert actions(plan) == [("bom.K", "update")]
+        [change] = plan.changes
+        assert [fc.path for fc in change.field_changes] == ["billOfMaterialDetails"]
 
     def test_declared_inactive_resource_is_an_update_of_active(self) -> None:
         """`active: false` in the catalog is an ordinary update, not a prune deactivation."""

@@ -12,7 +12,14 @@ from typing import Any
 
 from hypothesis import given, settings
 
-from reconcile.models import Bom, Product, ProductDetails, ProductOption, VendorDetails
+from reconcile.models import (
+    Bom,
+    BomComponent,
+    Product,
+    ProductDetails,
+    ProductOption,
+    VendorDetails,
+)
 from reconcile.plan.change import FieldChange
 from reconcile.plan.diff import comparable, diff_resources, diff_values, field_name, format_path
 from tests.plan.factories import bom, product
@@ -53,6 +60,19 @@ class TestFieldPaths:
         assert changes == [
             FieldChange(path="billOfMaterialDetails[sku=A]", after={"sku": "A", "quantity": 5}),
             FieldChange(path="billOfMaterialDetails[sku=C]", before={"sku": "C", "quantity": 1}),
+        ]
+
+    def test_duplicate_component_lines_are_a_whole_list_change(self) -> None:
+        """A remote BOM naming one component on two lines differs from one line of it."""
+        remote = bom("K", {"A": 1}).model_copy(
+            update={"billOfMaterialDetails": [BomComponent(sku="A", quantity=q) for q in (1, 2)]}
+        )
+        assert diff_resources(remote, bom("K", {"A": 2})) == [
+            FieldChange(
+                path="billOfMaterialDetails",
+                before=[{"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 2}],
+                after=[{"sku": "A", "quantity": 2}],
+            )
         ]
 
     def test_component_order_is_not_a_change(self) -> None:
