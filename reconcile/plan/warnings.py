@@ -98,8 +98,14 @@ def _part_problem(final: _FinalState, role: str, sku: str) -> str | None:
     if change is not None and change.turns_inactive:
         return None  # reported once, on the product this plan deactivates
     declared = final.desired_products.get(sku)
-    where = "declared inactive in the catalog" if declared is not None else "inactive in PB"
-    return f"{role} {address} is {where}"
+    if declared is None:
+        return f"{role} {address} is inactive in PB"
+    if not declared.active:
+        return f"{role} {address} is declared inactive in the catalog"
+    return (
+        f"{role} {address} is inactive in PB and its reactivation is not in this plan "
+        "(--target/--exclude)"
+    )
 
 
 def _deactivated_in_use_warnings(

@@ -225,6 +225,19 @@ class TestWarnings:
             ("bom.K", "component product.A is declared inactive in the catalog")
         ]
 
+    def test_kit_reactivation_left_out_by_targets(self) -> None:
+        """A kit declared active but inactive in PB, outside --target, is not called
+        declared inactive: its reactivation is simply not in this plan."""
+        desired = [product("A"), kit("K"), bom("K", {"A": 1})]
+        plan = plan_of(desired, [product("A"), kit("K", active=False)], targets=["bom.*"])
+        assert messages(plan) == [
+            (
+                "bom.K",
+                "kit product.K is inactive in PB and its reactivation is not in this plan "
+                "(--target/--exclude)",
+            )
+        ]
+
     def test_reactivated_component_is_fine(self) -> None:
         """A component the plan reactivates raises no warning."""
         desired = [product("A"), kit("K"), bom("K", {"A": 1})]
