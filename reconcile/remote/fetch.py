@@ -114,7 +114,7 @@ async def _search_products(
     async for obj in items:
         sku = obj.get("sku")
         # A server that ignores the SKU filter still gives a correct (larger) answer.
-        mine = isinstance(sku, str) and obj.get("clientId", client_id) == client_id
+        mine = isinstance(sku, str) and _belongs(obj, client_id)
         if mine and (wanted is None or sku in wanted):
             found[str(sku)] = obj
     return found
@@ -123,7 +123,11 @@ async def _search_products(
 async def _get_products(
     client: PBClient, client_id: str, skus: Sequence[str], progress: Progress
 ) -> dict[str, dict[str, Any]]:
-    """GET each SKU concurrently (the client bounds requests in flight); absent ones skipped."""
+    """GET each SKU concurrently (the client bounds requests in flight); absent ones skipped.
+
+    An answer for another client or another SKU counts as absent: the older GET page
+    ignores ``?clientId=`` (contract §6.4) and may answer with another client's product.
+    """
     if not skus:
         return {}
     progress.update("product lookups", total=len(skus))
@@ -135,7 +139,16 @@ async def _get_products(
 
     results = await all_of(get(sku) for sku in skus)
     progress.done("product lookups")
-    return {sku: obj for sku, obj in zip(skus, results, strict=True) if obj is not None}
+    return {
+        sku: obj
+        for sku, obj in zip(skus, results, strict=True)
+        if obj is not None and obj.get("sku") == sku and _belongs(obj, client_id)
+    }
+
+
+def _belongs(obj: dict[str, Any], client_id: str) -> bool:
+    """Whether a PB object is ``client_id``'s (one that names no client is taken as asked)."""
+    return obj.get("clientId", client_id) == client_id
 
 
 async def _search_boms(
@@ -156,8 +169,7 @@ async def _search_boms(
     return [
         obj
         async for obj in items
-        if obj.get("clientId", client_id) == client_id
-        and (wanted is None or obj.get("sku") in wanted)
+        if _belongs(obj, client_id) and (wanted is None or obj.get("sku") in wanted)
     ]
 
 

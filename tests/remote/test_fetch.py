@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
 from reconcile.errors import RemoteStateError
 from reconcile.models import BomKey, ProductKey
 from reconcile.plan.plan import build_plan
+from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import (
     both,
@@ -19,7 +22,11 @@ from reconcile.remote.fetch import (
     read_products,
     reread,
 )
+from reconcile.sandbox import SandboxConfig
+from reconcile.settings import Credentials, Limits
 from tests.remote.test_apply import CLIENT, Sandbox, catalog, item, run
+
+T = TypeVar("T")
 
 
 def wire_product(sku: str, **fields: Any) -> dict[str, Any]:
@@ -148,6 +155,61 @@ class TestTargetedReads:
             return await fetch_inventory(client, CLIENT, ["A", "B", "Z"])
 
         assert run(inprocess_sandbox, work) == {"A": 5, "B": 0}
+
+
+def run_behind(app: Any, config: SandboxConfig, work: Callable[[PBClient], Awaitable[T]]) -> T:
+    """Run ``work`` with a client of ``app``: the emulator behind a fake gateway."""
+
+    async def main() -> T:
+        async with PBClient(
+            base_url="http://sandbox",
+            credentials=Credentials(SecretStr(config.key), SecretStr(config.secret)),
+            limits=Limits(requests_per_second=100, max_in_flight=4),
+            environment="test",
+            transport=httpx.ASGITransport(app=app),
+        ) as client:
+            return await work(client)
+
+    return asyncio.run(main())
+
+
+class OlderGetPage:
+    """The emulator behind PB's older GET-product page, which ignores ``?clientId=``
+    (contract §6.4): a fake of PB's behaviour, wrapped around the real emulator."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(f"{wire.PRODUCTS_PATH}/")
+        ):
+            scope = {**scope, "query_string": b""}
+        await self.app(scope, receive, send)
+
+
+class TestOtherClients:
+    """Objects of another client never enter the current state, whatever PB answers."""
+
+    def test_get_fallback_ignores_another_clients_product(self, inprocess_sandbox: Sandbox) -> None:
+        """A GET that answers with another client's product with the same SKU is absent,
+        so a prune plan neither deactivates it nor collides with it."""
+        app, _, config = inprocess_sandbox
+        config.six_month_window_always = True  # every desired SKU goes through the GET
+
+        async def work(client: PBClient) -> Any:
+            await client.create_product({**wire_product("A"), "clientId": "OTHER"})
+            current = await fetch_current_state(client, CLIENT, desired_skus=["A"])
+            return current, await read_products(client, CLIENT, ["A"])
+
+        current, read = run_behind(OlderGetPage(app), config, work)
+        assert current.products == {} and read == {}
+        plan = build_plan(
+            catalog(item("A")), current, environment="t", client_id=CLIENT, prune=True
+        )
+        assert [(c.action, c.key["clientId"]) for c in plan.changes] == [("create", CLIENT)]
 
 
 class TestBoth:
