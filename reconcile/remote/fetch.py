@@ -148,7 +148,7 @@ async def _get_products(
 
 def _belongs(obj: dict[str, Any], client_id: str) -> bool:
     """Whether a PB object is ``client_id``'s (one that names no client is taken as asked)."""
-    return obj.get("clientId", client_id) == client_id
+    return bool(obj.get("clientId", client_id) == client_id)
 
 
 async def _search_boms(
