@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from reconcile.errors import RemoteStateError
-from reconcile.models import BomKey, ProductKey
+from reconcile.models import BomKey, ProductKey, ResourceSet
 from reconcile.plan.plan import build_plan
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
@@ -24,7 +24,9 @@ from reconcile.remote.fetch import (
 )
 from reconcile.sandbox import SandboxConfig
 from reconcile.settings import Credentials, Limits
-from tests.remote.test_apply import CLIENT, Sandbox, catalog, item, run
+from tests.remote.test_apply import CLIENT, KIT_BOM, Sandbox, catalog, item, run
+from tests.remote.test_client import make_client
+from tests.support.sandbox import ServedSandboxHandle
 
 T = TypeVar("T")
 
@@ -112,6 +114,75 @@ class TestCurrentState:
             return await fetch_current_state(client, CLIENT, desired_skus=())
 
         assert len(run(inprocess_sandbox, work).boms) == 2
+
+
+def served(sandbox: ServedSandboxHandle, work: Callable[[PBClient], Awaitable[T]]) -> T:
+    """Run ``work`` with a client of the served emulator (its fixtures loaded by admin)."""
+
+    async def main() -> T:
+        async with make_client(sandbox) as client:
+            return await work(client)
+
+    return asyncio.run(main())
+
+
+def history(*boms: tuple[str, str, bool]) -> list[dict[str, Any]]:
+    """KIT BOMs as raw fixtures: (billOfMaterialId, pbUpdateDate, active) each."""
+    return [
+        wire_bom("KIT", {"P0": 1}, billOfMaterialId=i, pbUpdateDate=d, active=a) for i, d, a in boms
+    ]
+
+
+async def current_state(client: PBClient) -> ResourceSet:
+    return await fetch_current_state(client, CLIENT, desired_skus=())
+
+
+class TestBomHistory:
+    """Several remote BOMs for one (sku, node) key: which one the catalog's BOM is."""
+
+    KEY = BomKey(CLIENT, "KIT", "")
+
+    def test_latest_inactive_is_the_keys_bom(self, sandbox: ServedSandboxHandle) -> None:
+        """With no active BOM, the most recently updated inactive one is chosen (not the
+        highest id), and a declared BOM reactivates it by an update."""
+        sandbox.admin.load(
+            boms=history(
+                ("900", "2024-01-01T00:00:00Z", False),
+                ("12", "2025-06-01T00:00:00Z", False),
+                ("35", "2024-12-31T00:00:00Z", False),
+            )
+        )
+        current = served(sandbox, current_state)
+        assert current.meta[self.KEY].bom_id == "12" and not current.boms[self.KEY].active
+        plan = build_plan(catalog(KIT_BOM), current, environment="t", client_id=CLIENT)
+        assert [(c.action, c.remote_id) for c in plan.changes] == [("update", "12")]
+
+    def test_same_date_falls_back_to_the_highest_id(self, sandbox: ServedSandboxHandle) -> None:
+        """Inactive BOMs updated at the same moment: the numerically highest id wins."""
+        when = "2025-06-01T00:00:00Z"
+        sandbox.admin.load(boms=history(("9", when, False), ("10", when, False)))
+        assert served(sandbox, current_state).meta[self.KEY].bom_id == "10"
+
+    def test_inactive_beside_one_active_is_left_out(self, sandbox: ServedSandboxHandle) -> None:
+        """An inactive BOM, even a newer one, beside one active BOM is history."""
+        sandbox.admin.load(
+            boms=history(("1", "2024-01-01T00:00:00Z", True), ("2", "2025-01-01T00:00:00Z", False))
+        )
+        current = served(sandbox, current_state)
+        assert current.meta[self.KEY].bom_id == "1" and current.boms[self.KEY].active
+
+    def test_two_active_name_only_the_active_ids(self, sandbox: ServedSandboxHandle) -> None:
+        """Two active BOMs (and an inactive one) are an error naming the two active ids."""
+        sandbox.admin.load(
+            boms=history(
+                ("71", "2024-01-01T00:00:00Z", True),
+                ("72", "2024-02-01T00:00:00Z", True),
+                ("73", "2024-03-01T00:00:00Z", False),
+            )
+        )
+        with pytest.raises(RemoteStateError, match="2 active BOMs") as caught:
+            served(sandbox, current_state)
+        assert "71, 72" in str(caught.value) and "73" not in str(caught.value)
 
 
 class TestTargetedReads:
