@@ -59,6 +59,20 @@ class Change(BaseModel):
         was_active = self.before is None or self.before.get("active", True)
         return bool(was_active) and self.after is not None and self.after.get("active") is False
 
+    @property
+    def deactivates(self) -> bool:
+        """PB holds the resource active and this change makes it inactive: a prune
+        deactivation, or an update to a resource the catalog declares ``active: false``
+        (action ``update``, since the write is a full PUT). Safety, the reports and the
+        apply order treat both as deactivations; creating an inactive resource is not one.
+        """
+        return self.before is not None and self.turns_inactive
+
+    @property
+    def declared_inactive(self) -> bool:
+        """An update that deactivates because the catalog declares ``active: false``."""
+        return self.action == "update" and self.deactivates
+
 
 def component_skus(bom: Mapping[str, Any]) -> list[str]:
     """The component SKUs of a BOM given as plan JSON (``before``/``after``)."""

@@ -29,20 +29,43 @@ UNMANAGED_SHOWN = 20
 #: ``render_markdown`` needs room for its summary; below this it refuses.
 MIN_MARKDOWN_CHARS = 2_000
 
+DECLARED_INACTIVE = "declared active: false in the catalog"
 ABSENT = "(absent)"
 CLEARED = "(cleared)"
 ARROW = " → "
 
 
 def summary_line(plan: Plan) -> str:
-    """``Plan: 3 to create, 2 to update, 1 to deactivate, 120 unchanged.``"""
+    """``Plan: 3 to create, 2 to update (1 of them deactivates), 1 to deactivate, 120
+    unchanged.``"""
     if not plan.has_changes:
         return "No changes. PB matches the catalog."
     s = plan.summary
+    declared = sum(1 for c in plan.changes if c.declared_inactive)
+    of_them = f" ({declared} of them deactivate{'s' if declared == 1 else ''})" if declared else ""
     return (
-        f"Plan: {s.total('create')} to create, {s.total('update')} to update, "
+        f"Plan: {s.total('create')} to create, {s.total('update')} to update{of_them}, "
         f"{s.total('deactivate')} to deactivate, {s.total('no_op')} unchanged."
     )
+
+
+def symbol(change: Change) -> str:
+    """``+``, ``~`` or ``-``; an update to ``active: false`` is drawn as the deactivation
+    it is."""
+    return SYMBOL["deactivate"] if change.deactivates else SYMBOL[change.action]
+
+
+def _style(change: Change) -> str:
+    return STYLE["deactivate"] if change.deactivates else STYLE.get(change.action, "")
+
+
+def _risk(change: Change) -> int:
+    return RISK["deactivate"] if change.deactivates else RISK.get(change.action, len(RISK))
+
+
+def deactivation_note(change: Change) -> str:
+    """The address of a change that deactivates, saying why when it is an update."""
+    return change.address + (f" ({DECLARED_INACTIVE})" if change.declared_inactive else "")
 
 
 def header_line(plan: Plan) -> str:
@@ -105,6 +128,7 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
     out.line()
     for change in plan.changes:
         _text_change(out, change)
+    _text_deactivations(out, plan)
     _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
     _text_unmanaged(out, plan)
@@ -113,10 +137,13 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
 
 
 def _text_change(out: _TextWriter, change: Change) -> None:
-    style = STYLE.get(change.action, "")
-    out.add(f"  {SYMBOL[change.action]} ", style)
+    style = _style(change)
+    out.add(f"  {symbol(change)} ", style)
     out.add(change.address, "bold")
-    out.line(f" will be {_past(change.action)}", style)
+    if change.declared_inactive:
+        out.line(f" will be deactivated (an update: {DECLARED_INACTIVE})", style)
+    else:
+        out.line(f" will be {_past(change.action)}", style)
     lines = change_lines(change)
     width = max((len(name) for name, _, _ in lines), default=0)
     for name, old, new in lines:
@@ -143,13 +170,23 @@ def _text_notes(out: _TextWriter, title: str, notes: Sequence[str], style: str) 
     out.line()
 
 
+def _text_deactivations(out: _TextWriter, plan: Plan) -> None:
+    notes = [deactivation_note(c) for c in plan.changes if c.deactivates]
+    if notes:
+        _text_list(out, f"Deactivations ({len(notes)}):", notes, "red")
+
+
 def _text_unmanaged(out: _TextWriter, plan: Plan) -> None:
-    if not plan.unmanaged:
-        return
-    out.line(_unmanaged_title(plan), "cyan")
-    for address in plan.unmanaged[:UNMANAGED_SHOWN]:
-        out.line(f"    {address}")
-    hidden = len(plan.unmanaged) - UNMANAGED_SHOWN
+    if plan.unmanaged:
+        _text_list(out, _unmanaged_title(plan), plan.unmanaged, "cyan")
+
+
+def _text_list(out: _TextWriter, title: str, items: Sequence[str], style: str) -> None:
+    """A titled list, collapsed into a count past ``UNMANAGED_SHOWN`` items."""
+    out.line(title, style)
+    for item in items[:UNMANAGED_SHOWN]:
+        out.line(f"    {item}")
+    hidden = len(items) - UNMANAGED_SHOWN
     if hidden > 0:
         out.line(f"    … and {hidden} more (the JSON plan lists them all)", "dim")
     out.line()
@@ -216,10 +253,10 @@ Section = tuple[str, list[str], str]
 
 def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Section]:
     yield "#### ⛔ Unsafe plan", [f"- {_md_text(v)}\n" for v in violations], "safety reasons"
-    deactivations = [c for c in plan.changes if c.action == "deactivate"]
+    deactivations = [c for c in plan.changes if c.deactivates]
     yield (
         f"#### Deactivations ({len(deactivations)})",
-        [f"- {_code(c.address)}\n" for c in deactivations],
+        [f"- {_deactivation_item(c)}\n" for c in deactivations],
         "deactivations",
     )
     yield (
@@ -228,7 +265,7 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
         "warnings",
     )
     # Riskiest first, so that a truncated comment still shows what touches existing data.
-    by_risk = sorted(plan.changes, key=lambda c: RISK.get(c.action, len(RISK)))
+    by_risk = sorted(plan.changes, key=_risk)
     yield "#### Changes", [_details(c) for c in by_risk], "changes"
     yield (
         f"#### Unmanaged ({len(plan.unmanaged)})",
@@ -237,12 +274,18 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
     )
 
 
+def _deactivation_item(change: Change) -> str:
+    why = f" ({_md_text(DECLARED_INACTIVE)})" if change.declared_inactive else ""
+    return _code(change.address) + why
+
+
 def _details(change: Change) -> str:
-    summary = html.escape(f"{SYMBOL[change.action]} {change.address}")
+    summary = html.escape(f"{symbol(change)} {change.address}")
+    label = "update (deactivates)" if change.declared_inactive else change.action
     body = "\n".join(_diff_lines(change))
     fence = _fence(body)
     return (
-        f"<details><summary><code>{summary}</code> {change.action}</summary>\n\n"
+        f"<details><summary><code>{summary}</code> {label}</summary>\n\n"
         f"{fence}diff\n{body}\n{fence}\n\n</details>\n"
     )
 

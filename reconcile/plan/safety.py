@@ -2,6 +2,7 @@
 
 A catalog refactor gone wrong (a renamed directory, a wrong client id, a bad merge)
 shows up as a plan that updates or deactivates a large share of the existing catalog.
+A deactivation is a prune or an update to ``active: false`` (``Change.deactivates``).
 The thresholds are fractions of the resources PB holds, per kind, and only apply once
 at least ``min_existing`` of that kind exist (a new client's first apply is all creates).
 """
@@ -32,8 +33,9 @@ def kind_violations(
     """Why the changes to one kind of resource break the thresholds (empty when safe)."""
     if existing == 0 or existing < safety.min_existing:
         return []
-    updates = [c for c in changes if c.kind == kind and c.action == "update"]
-    deactivations = [c for c in changes if c.kind == kind and c.action == "deactivate"]
+    # An update to `active: false` counts as a deactivation (not also as an update).
+    deactivations = [c for c in changes if c.kind == kind and c.deactivates]
+    updates = [c for c in changes if c.kind == kind and c.action == "update" and not c.deactivates]
     found = []
     if len(updates) / existing > safety.max_update_fraction:
         found.append(_update_violation(kind, existing, updates, safety.max_update_fraction))

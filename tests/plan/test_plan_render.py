@@ -71,6 +71,9 @@ class TestText:
                   billOfMaterialDetails[sku=A].quantity: 1 → 2
                   billOfMaterialDetails[sku=C]:          (absent) → {"sku": "C", "quantity": 1}
 
+            Deactivations (1):
+                product.Z
+
             Plan: 0 to create, 3 to update, 1 to deactivate, 1 unchanged."""
         )
         plain = render_text(review_plan(), color=False).plain
@@ -106,6 +109,19 @@ class TestText:
         """An empty plan says PB matches the catalog."""
         plain = render_text(make_plan([product("A")], [product("A")]), color=False).plain
         assert plain.endswith("\nNo changes. PB matches the catalog.")
+
+    def test_declared_inactive_update_is_drawn_as_a_deactivation(self) -> None:
+        """An update to `active: false` is drawn `-`, says so, and is listed as a deactivation."""
+        plan = make_plan([product("A", active=False)], [product("A")])
+        plain = render_text(plan, color=False).plain
+        assert (
+            "  - product.A will be deactivated (an update: declared active: false in the catalog)"
+            in plain
+        )
+        assert (
+            "Deactivations (1):\n    product.A (declared active: false in the catalog)\n" in plain
+        )
+        assert plain.endswith("1 to update (1 of them deactivates), 0 to deactivate, 0 unchanged.")
 
     def test_warnings_and_violations_are_shown(self) -> None:
         """Warnings and safety violations each get a section before the summary."""
@@ -155,6 +171,23 @@ class TestMarkdown:
         positions = [md.index(part) for part in order]
         assert positions == sorted(positions)
         assert "Sandbox file: `.reconcile/sandbox.sqlite3`" in md
+
+    def test_declared_inactive_update_is_listed_under_deactivations(self) -> None:
+        """An update to `active: false` is in the Deactivations section, riskiest first."""
+        plan = make_plan(
+            [product("A", active=False), product("B", description="x")],
+            [
+                product("A"),
+                product("B"),
+            ],
+        )
+        md = render_markdown(plan)
+        assert (
+            "#### Deactivations (1)\n\n- `product.A` (declared active: false in the catalog)\n"
+            in md
+        )
+        first = re.search(r"<details><summary><code>(.*?)</code> (.*?)</summary>", md)
+        assert first is not None and first.groups() == ("- product.A", "update (deactivates)")
 
     def test_details_are_collapsible_diffs(self) -> None:
         """Each change is a <details> block holding a diff fence."""

@@ -57,6 +57,17 @@ class TestThresholds:
         assert reason.startswith("11 of 100 products (11%) would be deactivated, above the 10%")
         assert "(product.P000, product.P001, product.P002, …)" in reason
 
+    def test_declared_inactive_products_count_as_deactivations(self) -> None:
+        """11 of 100 products declared `active: false` break the deactivation limit, not the
+        update limit, though each is an update."""
+        remote = [product(f"P{i:03}") for i in range(100)]
+        desired = [product(f"P{i:03}", active=i >= 11) for i in range(100)]
+        plan = plan_of(desired, remote, environment="prod")
+        assert {c.action for c in plan.changes} == {"update"}
+        [reason] = plan.safety_report(DEFAULTS)
+        assert reason.startswith("11 of 100 products (11%) would be deactivated")
+        assert plan_of(desired[5:], remote[5:], environment="prod").safety_report(DEFAULTS) == []
+
     def test_both_limits_are_reported_together(self) -> None:
         """One plan can break the update and the deactivation limits at once."""
         assert len(products_plan(100, updated=60, dropped=20).safety_report(DEFAULTS)) == 2
