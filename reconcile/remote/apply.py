@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from reconcile.errors import RemoteError, ValidationFailed
 from reconcile.models import Bom, BomKey, Product, ProductKey, RemoteMeta, ResourceSet, digest
+from reconcile.plan.diff import comparable
 from reconcile.remote import wire
 from reconcile.remote.fetch import read_boms, read_products
 from reconcile.remote.progress import NO_PROGRESS, Progress
@@ -267,7 +268,9 @@ class _Run:
     def _settle(
         self, change: Change, observed: Product | Bom | None, wanted: Product | Bom
     ) -> None:
-        if observed == wanted:
+        # Compared as the plan's diff compares (absent and null alike), so a write that
+        # converged is done even if PB drops or adds null fields.
+        if observed is not None and comparable(observed) == comparable(wanted):
             self._record(change, "done")
             return
         error = self.errors.get(change.address)
@@ -347,8 +350,7 @@ def _remote_id(change: Change) -> str:
 
 
 def _differing_fields(observed: Product | Bom, wanted: Product | Bom) -> str:
-    have = observed.model_dump(mode="json")
-    want = wanted.model_dump(mode="json")
+    have, want = comparable(observed), comparable(wanted)
     names = sorted(k for k in have.keys() | want.keys() if have.get(k) != want.get(k))
     return "values for " + ", ".join(names) if names else "values"
 

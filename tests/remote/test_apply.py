@@ -179,3 +179,23 @@ class TestStaleReasons:
             "product.A: its content in PB changed since the plan"
         ]
         assert stale_reasons(plan.changes, ResourceSet()) == ["product.A: no longer found in PB"]
+
+
+class TestConfirmationCompare:
+    """The confirming re-read compares as the diff does: absent and null are alike."""
+
+    def test_null_detail_pb_drops_still_counts_as_done(self, inprocess_sandbox: Sandbox) -> None:
+        """A change whose after holds a null inside details converges, and is reported done."""
+        desired = catalog(item("A"))
+
+        async def work(client: PBClient) -> ApplyReport:
+            current = await fetch_current_state(client, CLIENT, desired_skus=())
+            plan = build_plan(desired, current, environment="test", client_id=CLIENT)
+            (change,) = plan.changes
+            assert change.after is not None
+            details = {**change.after["details"], "color": None}
+            nulled = change.model_copy(update={"after": {**change.after, "details": details}})
+            return await apply_changes(client, [nulled])
+
+        report = run(inprocess_sandbox, work)
+        assert [(r.status, r.message) for r in report.results] == [("done", "")]
