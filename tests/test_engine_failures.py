@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from reconcile import engine
 from reconcile.models import BomKey, ProductKey
+from reconcile.plan.plan import Plan
+from reconcile.remote.apply import ApplyReport
 from reconcile.sandbox.config import API_PREFIX
 from tests.support.sandbox import ServedSandboxHandle
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
@@ -157,3 +161,59 @@ class TestConfirmation:
         assert result.status == "failed"
         assert result.message.startswith("written, but the confirming re-read failed")
         assert not world.plan().plan.has_changes, "the write itself had landed"
+
+
+class TestApplyPhases:
+    """Product deactivations come last, after the BOM writes that stop using them."""
+
+    def test_bom_update_lands_before_its_old_component_is_deactivated(self, world: World) -> None:
+        """Dropping component B from a kit and pruning B: the BOM PUT precedes B's bulk."""
+        world.admin.load(
+            products=[remote(product(s)) for s in ("A", "B")] + [remote(product("K", kind="KIT"))],
+            boms=[remote(bom("K", {"A": 1, "B": 1}))],
+        )
+        world.write(products=[product("A"), product("K", kind="KIT")], boms=[bom("K", {"A": 1})])
+        result = world.plan(prune=True)
+        assert {(c.address, c.action) for c in result.plan.changes} == {
+            ("product.B", "deactivate"),
+            ("bom.K", "update"),
+        }
+        since = world.admin.log()[-1]["ts"]
+        assert world.apply_result(result).succeeded
+        log = world.admin.log(since=since)
+        writes = [e["route"].rsplit("/", 1)[-1] for e in log if is_write(e)]
+        assert writes == ["{id}", "bulk"], "the BOM PUT first, then the bulk deactivation"
+        assert not world.remote().products[ProductKey(CLIENT, "B")].active
+
+    def test_deactivation_skipped_when_its_bom_change_failed(self, world: World) -> None:
+        """A product deactivation depending on a failed BOM change is skipped, not written."""
+        world.admin.load(
+            products=[remote(product(s)) for s in ("A", "B")] + [remote(product("K", kind="KIT"))],
+            boms=[remote(bom("K", {"A": 1, "B": 1}))],
+        )
+        world.write(products=[product("A"), product("K", kind="KIT")], boms=[bom("K", {"A": 1})])
+        plan = world.plan(prune=True).plan
+        plan = plan.model_copy(
+            update={
+                "changes": [
+                    c.model_copy(update={"depends_on": ["bom.K"]}) if c.kind == "product" else c
+                    for c in plan.changes
+                ]
+            }
+        )
+        world.admin.fault("503", method="PUT", path_prefix=f"{API_PREFIX}/bill-of-materials")
+        report = apply_saved(world, plan)
+        assert statuses(report) == {"bom.K": "failed", "product.B": "skipped"}
+        assert world.remote().products[ProductKey(CLIENT, "B")].active
+
+
+def is_write(entry: dict[str, Any]) -> bool:
+    """A logged request that writes: a PUT, or a POST that is not a search."""
+    searching = entry["route"].endswith(("/search", "/snapshot", "/token"))
+    return entry["method"] == "PUT" or (entry["method"] == "POST" and not searching)
+
+
+def apply_saved(world: World, plan: Plan) -> ApplyReport:
+    return asyncio.run(
+        engine.apply_saved_plan(world.directory, plan, env=world.env, environ=world.environ)
+    )

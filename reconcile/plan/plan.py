@@ -2,7 +2,7 @@
 
 ``build_plan`` compares the desired catalog with what PB holds (both
 ``ResourceSet``s of the same models) and returns a ``Plan``: the changes in the order
-they must be applied (ITEM products, KIT products, BOMs; then by address), a summary,
+they must be applied (see ``_order``), a summary,
 warnings a reviewer should read, and the counts the safety thresholds need. A plan
 serialises to versioned JSON (``format_version``), the machine contract documented in
 the README and ``schemas/plan.schema.json``.
@@ -272,7 +272,8 @@ def build_plan(
     products = planner.plan_kind("product", desired.products, current.products)
     boms = planner.plan_kind("bom", desired.boms, current.boms)
     boms_after_products = _with_dependencies(boms.changes, products.changes)
-    changes = sorted([*products.changes, *boms_after_products], key=_order)
+    products_after_boms = _deactivations_after_boms(products.changes, boms.changes)
+    changes = sorted([*products_after_boms, *boms_after_products], key=_order)
     return Plan(
         timestamp=timestamp or utc_now(),
         environment=environment,
@@ -432,18 +433,28 @@ def key_dict(key: ResourceKey) -> dict[str, str]:
     return {"clientId": key.client_id, "sku": key.sku}
 
 
-def _order(change: Change) -> tuple[int, str]:
-    """ITEM products, then KIT products, then BOMs; then by address."""
+def _order(change: Change) -> tuple[int, int, str]:
+    """The apply order, in three phases, each ITEM products before KIT products and then
+    by address:
+
+    1. product creates and updates (a BOM may only name products PB holds, and a
+       reactivation must land before a BOM uses the product again);
+    2. every BOM write, deactivations included;
+    3. product deactivations (prune, or an update to ``active: false``), so that a
+       component or kit is deactivated only after the BOMs that drop it.
+    """
     if change.kind == "bom":
-        return 2, change.address
+        return 1, 0, change.address
     state = change.after or change.before or {}
-    return (1 if state.get("productType") == "KIT" else 0), change.address
+    product_type = 1 if state.get("productType") == "KIT" else 0
+    return (2 if change.deactivates else 0), product_type, change.address
 
 
 def _with_dependencies(bom_changes: list[Change], product_changes: list[Change]) -> list[Change]:
     """A BOM create/update waits for the creates and updates of its kit and components:
-    PB checks that they exist (and a reactivation must land before the BOM uses it)."""
-    writes = {c.key["sku"]: c.address for c in product_changes if c.action != "deactivate"}
+    PB checks that they exist (and a reactivation must land before the BOM uses it).
+    Product deactivations come after BOMs and are never a BOM's dependency."""
+    writes = {c.key["sku"]: c.address for c in product_changes if not c.deactivates}
     result = []
     for change in bom_changes:
         if change.action == "deactivate" or change.after is None:
@@ -453,6 +464,29 @@ def _with_dependencies(bom_changes: list[Change], product_changes: list[Change])
         needs = sorted({writes[s] for s in skus if s in writes})
         result.append(change.model_copy(update={"depends_on": needs}))
     return result
+
+
+def _deactivations_after_boms(
+    product_changes: list[Change], bom_changes: list[Change]
+) -> list[Change]:
+    """A product deactivation waits for the BOM changes that stop using it (as kit or
+    component): if such a BOM write fails, the product stays active and the BOM intact."""
+    stopped_by: dict[str, list[str]] = {}
+    for change in bom_changes:
+        for sku in _skus_used(change.before) - _skus_used(change.after):
+            stopped_by.setdefault(sku, []).append(change.address)
+    result = []
+    for change in product_changes:
+        users = stopped_by.get(change.key["sku"], []) if change.deactivates else []
+        result.append(change.model_copy(update={"depends_on": sorted(users)}) if users else change)
+    return result
+
+
+def _skus_used(bom: Mapping[str, Any] | None) -> set[str]:
+    """The kit and component SKUs an active BOM (plan JSON) uses; none when inactive."""
+    if bom is None or bom.get("active", True) is False:
+        return set()
+    return {str(bom["sku"]), *component_skus(bom)}
 
 
 # ---- inventory ---------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Apply: the only code that writes to PB.
 
-A plan's changes run in its order: ITEM products, then KIT products (both through the
-bulk endpoint, in batches), then BOMs one request each, concurrently within the client's
-limits. A BOM change whose dependency (its kit or a component being created or updated)
-did not succeed is skipped, never attempted. Every write is confirmed by re-reading what
-it wrote before it is reported done, so the report says what PB holds, not what it
-answered. A failure never stops independent work: the report lists each resource as
-done, failed (with PB's words and transaction id) or skipped, and running apply again
-finishes the job.
+Changes run in phases, whatever order they are given in: product creates and updates
+(ITEM products, then KIT products, through the bulk endpoint in batches), then BOM
+writes one request each, concurrently within the client's limits, then product
+deactivations last (so no BOM still uses a product when it turns inactive). A change
+whose dependency (``depends_on``) did not succeed is skipped, never attempted. Every
+write is confirmed by re-reading what it wrote before it is reported done, so the
+report says what PB holds, not what it answered. A failure never stops independent
+work: the report lists each resource as done, failed (with PB's words and transaction
+id) or skipped, and running apply again finishes the job.
 
 Ctrl-C (the task being cancelled) stops new writes, lets the writes in flight finish,
 confirms them, and reports the rest as not started.
@@ -115,16 +116,22 @@ class _Run:
         self.stopping = False
         self.gate = asyncio.Semaphore(client.limits.max_in_flight)
         self.requests_before = client.request_count
+        self.planned = {c.address for c in self.changes}
 
     # -- the order of work -----------------------------------------------------------
 
     async def execute(self, bulk_size: int) -> None:
-        self.progress.update("apply", total=len(self.changes))
-        products = [c for c in self.changes if c.kind == "product"]
-        for phase in (_items(products, kit=False), _items(products, kit=True)):
-            batches = [phase[i : i + bulk_size] for i in range(0, len(phase), bulk_size)]
-            await _all(self._product_batch(b) for b in batches)
-        await self._boms([c for c in self.changes if c.kind == "bom"])
+        """Product writes (ITEM, then KIT) → BOM writes → product deactivations."""
+        self.progress.update("apply", total=len(self.changes), advance=len(self.results))
+        todo = [c for c in self.changes if c.address not in self.results]
+        products = [c for c in todo if c.kind == "product" and not c.deactivates]
+        await self._products(_items(products, kit=False), bulk_size)
+        await self._products(_items(products, kit=True), bulk_size)
+        await self._boms([c for c in todo if c.kind == "bom"])
+        # A product PB holds active and this run makes inactive (prune, or declared
+        # ``active: false``) goes last, once no BOM written here uses it any more.
+        retired = [c for c in todo if c.kind == "product" and c.deactivates]
+        await self._products(retired, bulk_size)
         self.progress.done("apply")
 
     async def stop(self) -> None:
@@ -146,6 +153,11 @@ class _Run:
         return ApplyReport(results=results, interrupted=interrupted, requests=requests)
 
     # -- products --------------------------------------------------------------------
+
+    async def _products(self, changes: list[Change], bulk_size: int) -> None:
+        runnable = [c for c in changes if self._dependencies_met(c)]
+        batches = [runnable[i : i + bulk_size] for i in range(0, len(runnable), bulk_size)]
+        await _all(self._product_batch(b) for b in batches)
 
     async def _product_batch(self, batch: list[Change]) -> None:
         await self._write(batch, lambda: self._bulk(batch))
@@ -208,10 +220,14 @@ class _Run:
         await self._confirm_boms(runnable)
 
     def _dependencies_met(self, change: Change) -> bool:
+        """A dependency planned in this run must be done first; one outside it is PB's."""
         for dependency in change.depends_on:
             outcome = self.results.get(dependency)
             if outcome is not None and outcome.status != "done":
                 self._record(change, "skipped", f"dependency {dependency} {outcome.status}")
+                return False
+            if outcome is None and dependency in self.planned:
+                self._record(change, "skipped", f"dependency {dependency} was not applied first")
                 return False
         return True
 

@@ -126,7 +126,7 @@ class TestPrune:
 
 class TestOrder:
     def test_items_then_kits_then_boms_then_by_address(self) -> None:
-        """Changes come in apply order: ITEM products, KIT products, BOMs; each by address."""
+        """Writes come in apply order: ITEM products, KIT products, BOMs; each by address."""
         plan = plan_of(
             [
                 bom("K2", {"B": 1}),
@@ -150,9 +150,24 @@ class TestOrder:
         ]
 
     def test_deactivated_kit_sorts_with_kits(self) -> None:
-        """A deactivation is ordered by the remote product's type."""
+        """Among product deactivations, ITEMs come before KITs (by the remote type)."""
         plan = plan_of([], [kit("A"), product("B")], prune=True)
         assert [c.address for c in plan.changes] == ["product.B", "product.A"]
+
+    def test_product_deactivations_come_after_every_bom_write(self) -> None:
+        """Product writes, then BOM writes (deactivations too), then product deactivations."""
+        remote = [product("OLD"), product("GONE"), kit("K"), kit("Q"), bom("K", {"OLD": 1})]
+        remote.append(bom("Q", {"GONE": 1}))
+        desired = [product("NEW"), product("OLD", active=False), kit("K"), bom("K", {"NEW": 1})]
+        plan = plan_of(desired, remote, prune=True)
+        assert actions(plan) == [
+            ("product.NEW", "create"),
+            ("bom.K", "update"),
+            ("bom.Q", "deactivate"),
+            ("product.GONE", "deactivate"),
+            ("product.OLD", "update"),
+            ("product.Q", "deactivate"),
+        ]
 
 
 class TestTargets:
@@ -201,6 +216,34 @@ class TestDependencies:
         """Products, kits included, can be written first in any order."""
         plan = plan_of([product("A"), kit("K"), bom("K", {"A": 1})], [])
         assert [c.depends_on for c in plan.changes if c.kind == "product"] == [[], []]
+
+    def test_pruned_component_waits_for_the_bom_that_drops_it(self) -> None:
+        """A component deactivation depends on the BOM update that stops using it."""
+        remote = [product("A"), product("B"), kit("K"), bom("K", {"A": 1, "B": 1})]
+        plan = plan_of([product("B"), kit("K"), bom("K", {"B": 1})], remote, prune=True)
+        change = plan.change_for("product.A")
+        assert change is not None and change.depends_on == ["bom.K"]
+
+    def test_pruned_kit_waits_for_its_bom_deactivations(self) -> None:
+        """A kit deactivation depends on the deactivation of each of its BOMs."""
+        remote = [product("A"), kit("K"), bom("K", {"A": 1}), bom("K", {"A": 1}, node="N")]
+        plan = plan_of([product("A")], remote, prune=True)
+        change = plan.change_for("product.K")
+        assert change is not None and change.depends_on == ["bom.K", "bom.K@N"]
+
+    def test_declared_inactive_component_waits_and_is_no_bom_dependency(self) -> None:
+        """A component declared inactive waits for the BOM dropping it, never the reverse."""
+        remote = [product("A"), product("B"), kit("K"), bom("K", {"A": 1})]
+        desired = [product("A", active=False), product("B"), kit("K"), bom("K", {"B": 1})]
+        plan = plan_of(desired, remote)
+        index = plan.by_address()
+        assert index["product.A"].depends_on == ["bom.K"]
+        assert index["bom.K"].depends_on == []
+
+    def test_deactivation_of_a_product_no_bom_used_depends_on_nothing(self) -> None:
+        """A pruned product no BOM change concerns has no dependency."""
+        plan = plan_of([kit("K"), bom("K", {"A": 1})], [product("A"), product("Z")], prune=True)
+        assert plan.by_address()["product.Z"].depends_on == []
 
     def test_bom_deactivation_depends_on_nothing(self) -> None:
         """Deactivating a BOM needs no product write first."""

@@ -64,12 +64,12 @@ class TestText:
               ~ product.C will be updated
                   active: false → true
 
-              - product.Z will be deactivated
-                  active: true → false
-
               ~ bom.K will be updated
                   billOfMaterialDetails[sku=A].quantity: 1 → 2
                   billOfMaterialDetails[sku=C]:          (absent) → {"sku": "C", "quantity": 1}
+
+              - product.Z will be deactivated
+                  active: true → false
 
             Deactivations (1):
                 product.Z
