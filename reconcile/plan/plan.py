@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconcile import __version__
-from reconcile.errors import PlanFileError, UnsafePlan
+from reconcile.errors import PlanFileError, RemoteStateError, UnsafePlan
 from reconcile.models import Bom, BomKey, Product, ResourceSet, digest
 from reconcile.models.keys import ResourceKey
 from reconcile.models.resources import RemoteMeta
@@ -80,6 +80,9 @@ class Summary(BaseModel):
     unmanaged: int = Field(
         default=0, description="active remote resources the catalog does not declare (no prune)"
     )
+    unreadable: int = Field(
+        default=0, description="objects in PB reconcile could not read; left alone"
+    )
 
     def of(self, kind: Kind) -> ActionCounts:
         return self.product if kind == "product" else self.bom
@@ -115,6 +118,9 @@ class Plan(BaseModel):
     timestamp: str = Field(description="when the plan was made, UTC, YYYY-MM-DDThh:mm:ssZ")
     environment: str
     client_id: str
+    base_url: str | None = Field(
+        default=None, description="the PB host the plan was made against; None when embedded"
+    )
     sandbox_file: str | None = Field(
         default=None, description="the emulator's state file, for the embedded environment"
     )
@@ -127,6 +133,11 @@ class Plan(BaseModel):
     summary: Summary = Field(default_factory=Summary)
     unmanaged: list[str] = Field(
         default_factory=list, description="addresses of active remote resources not declared"
+    )
+    unreadable: list[str] = Field(
+        default_factory=list,
+        description="'<address>: <reason>' per object in PB reconcile could not read; "
+        "nothing is planned for them",
     )
     warnings: list[PlanWarning] = Field(default_factory=list)
     existing: ExistingCounts = Field(default_factory=ExistingCounts)
@@ -263,12 +274,20 @@ def build_plan(
     client_id: str,
     prune: bool = False,
     sandbox_file: str | None = None,
+    base_url: str | None = None,
     targets: Sequence[str] = (),
     excludes: Sequence[str] = (),
     timestamp: str | None = None,
 ) -> Plan:
-    """Compare what the catalog declares with what PB holds and decide every change."""
-    planner = _Planner(current.meta, prune, Selector(targets, excludes))
+    """Compare what the catalog declares with what PB holds and decide every change.
+
+    Objects in ``current.unreadable`` are left alone (never pruned) and listed; a catalog
+    that declares one of them (after ``targets``/``excludes``) raises RemoteStateError,
+    since a PUT would overwrite what reconcile could not read.
+    """
+    selected = Selector(targets, excludes)
+    _refuse_declared_unreadable(desired, current.unreadable, selected)
+    planner = _Planner(current.meta, prune, selected, current.unreadable)
     products = planner.plan_kind("product", desired.products, current.products)
     boms = planner.plan_kind("bom", desired.boms, current.boms)
     boms_after_products = _with_dependencies(boms.changes, products.changes)
@@ -278,6 +297,7 @@ def build_plan(
         timestamp=timestamp or utc_now(),
         environment=environment,
         client_id=client_id,
+        base_url=base_url,
         sandbox_file=sandbox_file,
         prune=prune,
         targets=list(targets),
@@ -287,11 +307,31 @@ def build_plan(
             product=products.counts(),
             bom=boms.counts(),
             unmanaged=len(products.unmanaged) + len(boms.unmanaged),
+            unreadable=len(current.unreadable),
         ),
         unmanaged=sorted(products.unmanaged) + sorted(boms.unmanaged),
+        unreadable=[f"{a}: {reason}" for a, reason in sorted(current.unreadable.items())],
         warnings=plan_warnings(desired, current, changes, planner.selected),
         existing=ExistingCounts(product=len(current.products), bom=len(current.boms)),
     )
+
+
+def _refuse_declared_unreadable(
+    desired: ResourceSet, unreadable: Mapping[str, str], selected: Selector
+) -> None:
+    declared: list[ResourceKey] = [*desired.products, *desired.boms]
+    clashes = [
+        f"  {key.address}: {unreadable[key.address]}"
+        for key in declared
+        if key.address in unreadable and selected(key.address, key.sku)
+    ]
+    if clashes:
+        raise RemoteStateError(
+            "the catalog declares objects PB holds in a form reconcile cannot read, so "
+            "writing them would overwrite what was not read:\n"
+            + "\n".join(sorted(clashes))
+            + "\nFix them in PB (or leave them out with --exclude) and plan again."
+        )
 
 
 def utc_now() -> str:
@@ -320,11 +360,16 @@ class _KindOutcome:
 
 class _Planner:
     def __init__(
-        self, meta: Mapping[ResourceKey, RemoteMeta], prune: bool, selected: Selector
+        self,
+        meta: Mapping[ResourceKey, RemoteMeta],
+        prune: bool,
+        selected: Selector,
+        unreadable: Mapping[str, str],
     ) -> None:
         self.meta = meta
         self.prune = prune
         self.selected = selected
+        self.unreadable = unreadable
 
     def plan_kind(
         self,
@@ -334,7 +379,7 @@ class _Planner:
     ) -> _KindOutcome:
         outcome = _KindOutcome()
         for key in desired.keys() | current.keys():
-            if self.selected(key.address, key.sku):
+            if key.address not in self.unreadable and self.selected(key.address, key.sku):
                 self._plan_one(kind, key, desired.get(key), current.get(key), outcome)
         return outcome
 

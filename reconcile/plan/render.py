@@ -70,6 +70,8 @@ def deactivation_note(change: Change) -> str:
 
 def header_line(plan: Plan) -> str:
     text = f"reconcile plan for environment {plan.environment!r}, client {plan.client_id!r}"
+    if plan.base_url:
+        text += f" at {plan.base_url}"
     if plan.sandbox_file:
         text += f" (sandbox file {plan.sandbox_file})"
     return text
@@ -132,6 +134,8 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
     _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
     _text_unmanaged(out, plan)
+    if plan.unreadable:
+        _text_list(out, unreadable_title(plan), plan.unreadable, "yellow")
     out.add(summary_line(plan), "bold")
     return out.text
 
@@ -192,6 +196,12 @@ def _text_list(out: _TextWriter, title: str, items: Sequence[str], style: str) -
     out.line()
 
 
+def unreadable_title(plan: Plan) -> str:
+    n = len(plan.unreadable)
+    noun, verb = ("object", "was") if n == 1 else ("objects", "were")
+    return f"Unreadable: {n} {noun} in PB could not be read and {verb} left alone"
+
+
 def _unmanaged_title(plan: Plan) -> str:
     n = len(plan.unmanaged)
     noun = "resource is" if n == 1 else "resources are"
@@ -228,6 +238,8 @@ def _markdown_summary(plan: Plan) -> str:
         f"client {_code(plan.client_id)}",
         "",
     ]
+    if plan.base_url:
+        lines += [f"PB host: {_code(plan.base_url)}", ""]
     if plan.sandbox_file:
         lines += [f"Sandbox file: {_code(plan.sandbox_file)}", ""]
     selection = selection_line(plan)
@@ -236,6 +248,8 @@ def _markdown_summary(plan: Plan) -> str:
     lines += [f"**{summary_line(plan)}**", "", *_count_table(plan), ""]
     if plan.unmanaged:
         lines += [_md_text(_unmanaged_title(plan)), ""]
+    if plan.unreadable:
+        lines += [f"**{_md_text(unreadable_title(plan))}**", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -258,6 +272,11 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
         f"#### Deactivations ({len(deactivations)})",
         [f"- {_deactivation_item(c)}\n" for c in deactivations],
         "deactivations",
+    )
+    yield (
+        f"#### Unreadable ({len(plan.unreadable)})",
+        [f"- {_md_text(note)}\n" for note in plan.unreadable],
+        "unreadable objects",
     )
     yield (
         f"#### Warnings ({len(plan.warnings)})",
@@ -383,6 +402,7 @@ def render_summary_json(plan: Plan, safety: Safety) -> dict[str, Any]:
         "counts": counts,
         "totals": {a: plan.summary.total(a) for a in (*WRITE_ACTIONS, "no_op")},
         "unmanaged": plan.summary.unmanaged,
+        "unreadable": plan.summary.unreadable,
         "warnings": len(plan.warnings),
         "unsafe": bool(reasons),
         "unsafe_reasons": reasons,

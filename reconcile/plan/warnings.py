@@ -35,6 +35,7 @@ class _FinalState:
     def __init__(
         self, desired: ResourceSet, current: ResourceSet, changes: Sequence[Change]
     ) -> None:
+        self.unreadable = current.unreadable
         self.desired_products = {k.sku: p for k, p in desired.products.items()}
         self.remote_products = {k.sku: p for k, p in current.products.items()}
         self.changes = {c.address: c for c in changes}
@@ -89,6 +90,8 @@ def _part_problem(final: _FinalState, role: str, sku: str) -> str | None:
     address = product_address(sku)
     state = final.product_active(sku)
     if state is None:
+        if address in final.unreadable:
+            return f"{role} {address} is in PB but could not be read: {final.unreadable[address]}"
         if sku in final.desired_products:
             return f"{role} {address} is declared but not in this plan (--target/--exclude)"
         return f"{role} {address} exists neither in PB nor in the catalog"

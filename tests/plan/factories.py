@@ -45,8 +45,15 @@ def resources(items: Iterable[Product | Bom], *, remote: bool = False) -> Resour
 
 
 def plan_of(
-    desired: Iterable[Product | Bom], remote: Iterable[Product | Bom], **options: Any
+    desired: Iterable[Product | Bom],
+    remote: Iterable[Product | Bom],
+    *,
+    unreadable: dict[str, str] | None = None,
+    **options: Any,
 ) -> Plan:
-    """The plan from ``desired`` to ``remote`` for environment ``local`` unless told."""
+    """The plan from ``desired`` to ``remote`` for environment ``local`` unless told;
+    ``unreadable`` are remote objects the fetch could not read (address → reason)."""
     settings: dict[str, Any] = {"environment": "local", "client_id": CLIENT, **options}
-    return build_plan(resources(desired), resources(remote, remote=True), **settings)
+    current = resources(remote, remote=True)
+    current.unreadable.update(unreadable or {})
+    return build_plan(resources(desired), current, **settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconcile.errors import PlanFileError
+from reconcile.errors import PlanFileError, RemoteStateError
 from reconcile.models import BomComponent, ProductDetails, VendorDetails, digest
 from reconcile.plan.change import FieldChange, Precondition
 from reconcile.plan.plan import Plan, add_inventory_warnings, select_changes
@@ -168,6 +168,59 @@ class TestOrder:
             ("product.OLD", "update"),
             ("product.Q", "deactivate"),
         ]
+
+
+UNREADABLE = {"product.X": "unknown field 'brand'", "bom.K@N": "quantity 0 (must be >= 1)"}
+
+
+class TestUnreadable:
+    def test_unreadable_objects_are_listed_and_never_pruned(self) -> None:
+        """Objects PB holds that reconcile cannot read are listed with the reason, not pruned."""
+        plan = plan_of(
+            [product("A")],
+            [product("A"), product("Z")],
+            prune=True,
+            unreadable={"product.X": "unknown field 'brand'"},
+        )
+        assert actions(plan) == [("product.Z", "deactivate")]
+        assert plan.unreadable == ["product.X: unknown field 'brand'"]
+        assert plan.summary.unreadable == 1
+
+    def test_unreadable_object_in_current_state_is_left_alone(self) -> None:
+        """Even when the fetch also returned a model for it, an unreadable object is skipped."""
+        plan = plan_of([], [product("X")], prune=True, unreadable={"product.X": "odd"})
+        assert plan.changes == [] and plan.unmanaged == []
+
+    def test_declaring_an_unreadable_object_is_refused(self) -> None:
+        """A catalog declaring an object PB holds unreadably is a remote-state error (exit 4)
+        naming each address and reason."""
+        desired = [product("X"), product("A"), kit("K"), bom("K", {"A": 1}, node="N")]
+        with pytest.raises(RemoteStateError) as caught:
+            plan_of(desired, [], unreadable=UNREADABLE)
+        message = str(caught.value)
+        assert caught.value.exit_code == 4
+        assert "  bom.K@N: quantity 0 (must be >= 1)\n  product.X: unknown field 'brand'" in message
+        assert "--exclude" in message
+
+    def test_an_untargeted_unreadable_object_does_not_block(self) -> None:
+        """Leaving the unreadable object out with --exclude lets the rest be planned."""
+        plan = plan_of([product("X"), product("A")], [], unreadable=UNREADABLE, excludes=["X"])
+        assert actions(plan) == [("product.A", "create")]
+        assert len(plan.unreadable) == 2
+
+    def test_unreadable_component_is_named_in_the_warning(self) -> None:
+        """A BOM naming a component PB holds unreadably says so, not 'exists neither'."""
+        plan = plan_of([kit("K"), bom("K", {"X": 1})], [], unreadable={"product.X": "odd"})
+        assert messages(plan) == [
+            ("bom.K", "component product.X is in PB but could not be read: odd")
+        ]
+
+    def test_base_url_is_kept(self) -> None:
+        """The PB host a plan was made against is stored on it (None when embedded)."""
+        assert (
+            plan_of([], [], base_url="https://api.pb.example").base_url == "https://api.pb.example"
+        )
+        assert plan_of([], []).base_url is None
 
 
 class TestTargets:

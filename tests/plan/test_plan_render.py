@@ -138,6 +138,25 @@ class TestText:
         assert "    product.Z19\n    … and 5 more" in plain
         assert "product.Z20" not in plain
 
+    def test_base_url_and_unreadable_objects_are_shown(self) -> None:
+        """A plan against a PB host names it; unreadable objects get their own section."""
+        plan = plan_of(
+            [product("A")], [], base_url="https://pb.example", unreadable={"product.X": "odd"}
+        )
+        plain = render_text(plan, color=False).plain
+        assert plain.startswith(
+            "reconcile plan for environment 'local', client 'ACME' at https://pb.example\n"
+        )
+        assert (
+            "Unreadable: 1 object in PB could not be read and was left alone\n    product.X: odd\n"
+            in plain
+        )
+        md = render_markdown(plan)
+        assert "PB host: `https://pb.example`" in md
+        assert "**Unreadable: 1 object in PB could not be read and was left alone**" in md
+        assert "#### Unreadable (1)\n\n- product.X: odd\n" in md
+        assert render_summary_json(plan, Safety())["unreadable"] == 1
+
     def test_targets_are_named_in_the_header(self) -> None:
         """A targeted plan says so under the header."""
         plan = build_plan(
