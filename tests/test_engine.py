@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from reconcile import engine
+from reconcile.desired import load_settings
 from reconcile.errors import RemoteStateError, StalePlan, UnsafePlan
 from reconcile.models import BomKey, ProductKey
 from reconcile.plan.plan import Plan
+from reconcile.remote.apply import ApplyReport
+from reconcile.remote.connect import connect
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
 
 EXAMPLES = Path(__file__).parent.parent / "catalog-examples"
@@ -331,3 +334,51 @@ class TestSavedPlans:
             asyncio.run(
                 engine.apply_saved_plan(world.directory, plan, env=world.env, environ=world.environ)
             )
+
+    def test_edit_within_the_plans_second_is_stale(self, world: World) -> None:
+        """An edit that keeps pbUpdateDate (PB stamps BOMs to the second) is caught by digest."""
+        world.write(**KIT_CATALOG)
+        world.apply()
+        world.write(products=KIT_CATALOG["products"], boms=[bom("KIT", {"A": 5, "B": 1})])
+        plan = world.plan().plan
+        edited = {**KIT_CATALOG["boms"][0], "description": "someone else's edit"}
+        _edit_bom(world, edited)
+        plan = _as_if_seen_now(world, plan, BomKey(CLIENT, "KIT", ""))
+        with pytest.raises(StalePlan, match=r"bom\.KIT: its content in PB changed"):
+            _apply_saved(world, plan)
+        assert world.remote().boms[BomKey(CLIENT, "KIT", "")].description == edited["description"]
+
+
+def _apply_saved(world: World, plan: Plan) -> ApplyReport:
+    return asyncio.run(
+        engine.apply_saved_plan(world.directory, plan, env=world.env, environ=world.environ)
+    )
+
+
+def _edit_bom(world: World, body: dict[str, object]) -> None:
+    """Someone else's PUT of a kit's BOM, through the real client."""
+    bom_id = world.remote().meta[BomKey(CLIENT, str(body["sku"]), "")].bom_id
+    assert bom_id is not None
+    asyncio.run(_put_bom(world, body, bom_id))
+
+
+async def _put_bom(world: World, body: dict[str, object], bom_id: str) -> None:
+    settings = load_settings(world.directory)
+    client, _ = connect(settings, world.env, catalog_dir=world.directory, environ=world.environ)
+    async with client:
+        await client.update_bom(bom_id, {"clientId": CLIENT, **body})
+
+
+def _as_if_seen_now(world: World, plan: Plan, key: BomKey) -> Plan:
+    """The plan, its precondition for ``key`` carrying PB's current pbUpdateDate: what a
+    plan made in the same second as the edit would hold (deterministic, no clock race)."""
+    now = world.remote().meta[key].pb_update_date
+    changes = [
+        c.model_copy(
+            update={"precondition": c.precondition.model_copy(update={"pbUpdateDate": now})}
+        )
+        if c.address == key.address and c.precondition is not None
+        else c
+        for c in plan.changes
+    ]
+    return plan.model_copy(update={"changes": changes})

@@ -397,9 +397,8 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
     pre = change.precondition
     if pre is None:
         return "the plan records no precondition for it; make the plan again"
-    if pre.pbUpdateDate is not None and meta.pb_update_date is not None:
-        if pre.pbUpdateDate == meta.pb_update_date:
-            return None
+    seen, now = pre.pbUpdateDate, meta.pb_update_date
+    if seen is not None and now is not None and seen != now:
         return f"updated in PB at {meta.pb_update_date} (the plan saw {pre.pbUpdateDate})"
     return None if digest(remote) == pre.digest else "its content in PB changed since the plan"
 
