@@ -123,7 +123,11 @@ async def apply_planned(
     client, _ = connect(settings, plan.environment, catalog_dir=result.directory, environ=environ)
     async with client:
         return await apply_changes(
-            client, plan.changes, bulk_size=settings.limits.bulk_size, progress=progress
+            client,
+            plan.changes,
+            client_id=plan.client_id,
+            bulk_size=settings.limits.bulk_size,
+            progress=progress,
         )
 
 
@@ -154,7 +158,11 @@ async def apply_saved_plan(
                 + "\nMake a new plan (`reconcile plan --out FILE`) and review it again."
             )
         return await apply_changes(
-            client, plan.changes, bulk_size=settings.limits.bulk_size, progress=progress
+            client,
+            plan.changes,
+            client_id=plan.client_id,
+            bulk_size=settings.limits.bulk_size,
+            progress=progress,
         )
 
 

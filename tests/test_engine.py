@@ -348,6 +348,18 @@ class TestSavedPlans:
             _apply_saved(world, plan)
         assert world.remote().boms[BomKey(CLIENT, "KIT", "")].description == edited["description"]
 
+    def test_change_for_another_client_is_never_written(self, world: World) -> None:
+        """A change keyed to another client refuses the whole apply before any write."""
+        world.write(products=[product("A"), product("B")])
+        plan = world.plan().plan
+        foreign = plan.changes[1].model_copy(
+            update={"key": {**plan.changes[1].key, "clientId": "OTHER"}}
+        )
+        plan = plan.model_copy(update={"changes": [plan.changes[0], foreign]})
+        with pytest.raises(StalePlan, match=r"product\.B: the change is for client 'OTHER'"):
+            _apply_saved(world, plan)
+        assert not world.remote().products
+
 
 def _apply_saved(world: World, plan: Plan) -> ApplyReport:
     return asyncio.run(

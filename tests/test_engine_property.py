@@ -109,7 +109,7 @@ async def converge(desired: ResourceSet, remote: ResourceSet, prune: bool) -> No
     async with client:
         current = await fetch_current_state(client, CLIENT, desired_skus=list(_skus(desired)))
         plan = build_plan(desired, current, environment="t", client_id=CLIENT, prune=prune)
-        report = await apply_changes(client, plan.changes)
+        report = await apply_changes(client, plan.changes, client_id=CLIENT)
         assert report.succeeded, [r for r in report.results if r.status != "done"]
 
         after = await fetch_current_state(client, CLIENT, desired_skus=list(_skus(desired)))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from reconcile.errors import RemoteError, ValidationFailed
+from reconcile.errors import RemoteError, StalePlan, ValidationFailed
 from reconcile.models import Bom, BomKey, Product, ProductKey, RemoteMeta, ResourceSet, digest
 from reconcile.plan.diff import comparable
 from reconcile.remote import wire
@@ -87,10 +87,16 @@ async def apply_changes(
     client: PBClient,
     changes: Sequence[Change],
     *,
+    client_id: str,
     bulk_size: int = wire.BULK_MAX_ITEMS,
     progress: Progress = NO_PROGRESS,
 ) -> ApplyReport:
-    """Make PB hold each change's ``after``; report per resource, never raise per resource."""
+    """Make PB hold each change's ``after``; report per resource, never raise per resource.
+
+    ``client_id`` is the client this run writes for: a change keyed to (or holding)
+    another client refuses the whole run before any write.
+    """
+    _check_client(changes, client_id)
     run = _Run(client, changes, progress)
     try:
         await run.execute(min(bulk_size, wire.BULK_MAX_ITEMS))
@@ -371,7 +377,19 @@ def _differing_fields(observed: Product | Bom, wanted: Product | Bom) -> str:
     return "values for " + ", ".join(names) if names else "values"
 
 
-# ---- saved plans: is PB still where the plan left it? ------------------------------------
+# ---- is PB still where the plan left it? ------------------------------------------------
+
+
+def _check_client(changes: Sequence[Change], client_id: str) -> None:
+    """Refuse, before any write, a change keyed to or holding another client's object."""
+    for change in changes:
+        owners = {change.key.get("clientId"), (change.after or {}).get("clientId", client_id)}
+        if owners != {client_id}:
+            others = ", ".join(sorted(repr(o) for o in owners - {client_id}))
+            raise StalePlan(
+                f"{change.address}: the change is for client {others}, but this apply writes "
+                f"for client {client_id!r}; nothing was applied. Make a new plan"
+            )
 
 
 def stale_reasons(changes: Sequence[Change], current: ResourceSet) -> list[str]:

@@ -74,7 +74,9 @@ async def plan_and_apply(
     current = await fetch_current_state(client, CLIENT, desired_skus=())
     plan = build_plan(desired, current, environment="test", client_id=CLIENT)
     kwargs = {"progress": progress} if progress is not None else {}
-    return await apply_changes(client, plan.changes, bulk_size=bulk_size, **kwargs)
+    return await apply_changes(
+        client, plan.changes, client_id=CLIENT, bulk_size=bulk_size, **kwargs
+    )
 
 
 class TestBatches:
@@ -195,7 +197,7 @@ class TestConfirmationCompare:
             assert change.after is not None
             details = {**change.after["details"], "color": None}
             nulled = change.model_copy(update={"after": {**change.after, "details": details}})
-            return await apply_changes(client, [nulled])
+            return await apply_changes(client, [nulled], client_id=CLIENT)
 
         report = run(inprocess_sandbox, work)
         assert [(r.status, r.message) for r in report.results] == [("done", "")]
