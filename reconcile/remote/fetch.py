@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,17 +48,50 @@ async def fetch_current_state(
 
     ``desired_skus`` may be a function returning an awaitable (the catalog still loading
     in a thread): both searches run while it resolves, and only the fallback GETs wait.
+
+    An object reconcile cannot represent (an unknown field, a value outside the
+    documented rules, an odd SKU) does not stop the read: it goes to
+    ``ResourceSet.unreadable`` by address, with the reason, and the plan refuses to
+    change it.
     """
     products, boms = await both(
         _all_products(client, client_id, desired_skus, progress),
         _search_boms(client, client_id, progress=progress),
     )
+    return decode(products.values(), boms)
+
+
+def decode(products: Iterable[Mapping[str, Any]], boms: Iterable[Mapping[str, Any]]) -> ResourceSet:
+    """PB's objects as a ResourceSet: one BOM per key (``unique_boms``), and every object
+    that cannot be read in ``unreadable``. An unreadable BOM that is plainly inactive
+    (``"active": false``) beside a readable BOM of its key is history and left out."""
     current = ResourceSet()
-    for obj in products.values():
-        current.add_product(*wire.product_from_wire(obj))
-    for bom, meta in unique_boms(wire.bom_from_wire(obj) for obj in boms):
+    for obj in products:
+        read = wire.read_product(obj)
+        if isinstance(read, wire.Unreadable):
+            _note(current, read)
+        else:
+            current.add_product(*read)
+    readable: list[tuple[Bom, RemoteMeta]] = []
+    unreadable: list[tuple[Mapping[str, Any], wire.Unreadable]] = []
+    for obj in boms:
+        read_bom = wire.read_bom(obj)
+        if isinstance(read_bom, wire.Unreadable):
+            unreadable.append((obj, read_bom))
+        else:
+            readable.append(read_bom)
+    for bom, meta in unique_boms(readable):
         current.add_bom(bom, meta)
+    read_keys = {key.address for key in current.boms}
+    for obj, why in unreadable:
+        if not (obj.get("active") is False and why.address in read_keys):
+            _note(current, why)
     return current
+
+
+def _note(current: ResourceSet, why: wire.Unreadable) -> None:
+    known = current.unreadable.get(why.address)
+    current.unreadable[why.address] = f"{known}; and {why.reason}" if known else why.reason
 
 
 async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
@@ -114,10 +147,15 @@ async def _search_products(
     found: dict[str, dict[str, Any]] = {}
     async for obj in items:
         sku = obj.get("sku")
-        # A server that ignores the SKU filter still gives a correct (larger) answer.
-        mine = isinstance(sku, str) and _belongs(obj, client_id)
-        if mine and (wanted is None or sku in wanted):
-            found[str(sku)] = obj
+        if not _belongs(obj, client_id):
+            continue
+        if wanted is None:
+            # The whole account: an object with an odd SKU (not a string) is kept under
+            # its address, so that decoding reports it as unreadable.
+            found[sku if isinstance(sku, str) else wire.product_address(obj)] = obj
+        elif isinstance(sku, str) and sku in wanted:
+            # A server that ignores the SKU filter still gives a correct (larger) answer.
+            found[sku] = obj
     return found
 
 
@@ -170,8 +208,13 @@ async def _search_boms(
     return [
         obj
         async for obj in items
-        if _belongs(obj, client_id) and (wanted is None or obj.get("sku") in wanted)
+        if _belongs(obj, client_id) and (wanted is None or _text_in(obj.get("sku"), wanted))
     ]
+
+
+def _text_in(value: Any, wanted: set[str]) -> bool:
+    """``value in wanted`` for anything PB may send (a list or an object is unhashable)."""
+    return isinstance(value, str) and value in wanted
 
 
 class _PageProgress:
@@ -239,7 +282,17 @@ def _recency(meta: RemoteMeta) -> tuple[datetime, int, str]:
 async def read_products(
     client: PBClient, client_id: str, skus: Collection[str]
 ) -> dict[str, tuple[Product, RemoteMeta]]:
-    """The current state of exactly these products (absent ones are left out)."""
+    """The current state of exactly these products (absent ones are left out).
+
+    Raises ``RemoteStateError`` if one of them cannot be read (``reread`` does not).
+    """
+    found = await _product_objects(client, client_id, skus)
+    return {sku: wire.product_from_wire(obj) for sku, obj in found.items()}
+
+
+async def _product_objects(
+    client: PBClient, client_id: str, skus: Collection[str]
+) -> dict[str, dict[str, Any]]:
     wanted = sorted(set(skus))
     batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
     found: dict[str, dict[str, Any]] = {}
@@ -247,32 +300,38 @@ async def read_products(
         found.update(part)
     missing = [s for s in wanted if s not in found]
     found.update(await _get_products(client, client_id, missing, NO_PROGRESS))
-    return {sku: wire.product_from_wire(obj) for sku, obj in found.items()}
+    return found
 
 
 async def read_boms(
     client: PBClient, client_id: str, kit_skus: Collection[str]
 ) -> list[tuple[Bom, RemoteMeta]]:
-    """Every BOM (active or not) of these kits, duplicates included."""
+    """Every BOM (active or not) of these kits, duplicates included.
+
+    Raises ``RemoteStateError`` if one of them cannot be read (``reread`` does not).
+    """
+    return [wire.bom_from_wire(obj) for obj in await _bom_objects(client, client_id, kit_skus)]
+
+
+async def _bom_objects(
+    client: PBClient, client_id: str, kit_skus: Collection[str]
+) -> list[dict[str, Any]]:
     wanted = sorted(set(kit_skus))
     batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
     parts = await all_of(_search_boms(client, client_id, kit_skus=b) for b in batches)
-    return [wire.bom_from_wire(obj) for part in parts for obj in part]
+    return [obj for part in parts for obj in part]
 
 
 async def reread(client: PBClient, client_id: str, changes: Sequence[Change]) -> ResourceSet:
-    """The current state of the resources a saved plan changes, for its stale check."""
+    """The current state of the resources a saved plan changes, for its stale check;
+    those PB now holds in a form reconcile cannot read are in ``unreadable``."""
     product_skus = [c.key["sku"] for c in changes if c.kind == "product"]
     kit_skus = [c.key["sku"] for c in changes if c.kind == "bom"]
     products, boms = await both(
-        read_products(client, client_id, product_skus), read_boms(client, client_id, kit_skus)
+        _product_objects(client, client_id, product_skus),
+        _bom_objects(client, client_id, kit_skus),
     )
-    current = ResourceSet()
-    for product, meta in products.values():
-        current.add_product(product, meta)
-    for bom, meta in unique_boms(boms):
-        current.add_bom(bom, meta)
-    return current
+    return decode(products.values(), boms)
 
 
 async def fetch_inventory(

@@ -7,7 +7,9 @@ from (``shared/api/pb-fulfillment-api.md``). A fact learnt later is a one-line c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,36 +117,90 @@ def _strip(obj: Mapping[str, Any], server_fields: frozenset[str]) -> dict[str, A
     return {k: v for k, v in obj.items() if k not in server_fields and v is not None}
 
 
-def _model_error(kind: str, name: str, error: ValidationError) -> RemoteStateError:
+@dataclass(frozen=True)
+class Unreadable:
+    """A PB object reconcile cannot represent: its address and why (for ``unreadable``)."""
+
+    address: str
+    reason: str
+
+    def error(self) -> RemoteStateError:
+        """The error of a caller that needed this one object."""
+        return RemoteStateError(
+            f"{self.reason}; an update would overwrite what reconcile cannot read, "
+            "so reconcile does not change it",
+            operation="read",
+            resource=self.address,
+        )
+
+
+def _problems(error: ValidationError) -> str:
     first = error.errors(include_url=False, include_input=False)
-    where = "; ".join(
+    return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or '(object)'}: {e['msg']}" for e in first[:5]
     )
-    return RemoteStateError(
-        f"PB returned a {kind} that reconcile cannot represent ({where}); "
-        "an update would overwrite what it cannot read, so nothing is planned for it",
-        operation="read",
-        resource=name,
-    )
 
 
-def product_from_wire(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta]:
-    """A PB Products object → (Product, its PB metadata); server-managed fields dropped."""
+def _name(value: Any) -> str:
+    """A key part as it appears in an address: the text itself, or its JSON if odd."""
+    if isinstance(value, str) and value:
+        return value
+    return json.dumps(value, default=str)
+
+
+def product_address(obj: Mapping[str, Any]) -> str:
+    """``product.<sku>`` of a PB product object, however odd its SKU."""
+    return f"product.{_name(obj.get('sku'))}"
+
+
+def bom_address(obj: Mapping[str, Any]) -> str:
+    """``bom.<sku>[@node]`` of a PB BOM object, however odd its key."""
+    node = obj.get("node")
+    where = f"@{_name(node)}" if node not in (None, "") else ""
+    return f"bom.{_name(obj.get('sku'))}{where}"
+
+
+def read_product(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta] | Unreadable:
+    """A PB Products object → (Product, its PB metadata), or why it cannot be read.
+
+    Server-managed fields are dropped. Never raises: a whole-account read records the
+    ``Unreadable`` and goes on; ``product_from_wire`` raises it instead.
+    """
     try:
         product = Product.model_validate(_strip(obj, PRODUCT_SERVER_FIELDS))
     except ValidationError as e:
-        raise _model_error("product", f"product.{obj.get('sku', '?')}", e) from e
+        reason = f"PB holds a product that reconcile cannot represent ({_problems(e)})"
+        return Unreadable(product_address(obj), reason)
     return product, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")))
 
 
-def bom_from_wire(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta]:
-    """A PB BOM object → (Bom, its PB metadata incl. the PB-assigned id)."""
+def read_bom(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta] | Unreadable:
+    """A PB BOM object → (Bom, its PB metadata incl. the PB-assigned id), or why it
+    cannot be read (never raises; ``bom_from_wire`` does)."""
     bom_id = _text_or_none(obj.get(BOM_ID_FIELD))
     try:
         bom = Bom.model_validate(_strip(obj, BOM_SERVER_FIELDS))
     except ValidationError as e:
-        raise _model_error("BOM", f"bom {bom_id or obj.get('sku', '?')}", e) from e
+        which = f"BOM {bom_id}" if bom_id else "a BOM"
+        reason = f"PB holds {which} that reconcile cannot represent ({_problems(e)})"
+        return Unreadable(bom_address(obj), reason)
     return bom, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")), bom_id=bom_id)
+
+
+def product_from_wire(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta]:
+    """``read_product``, raising ``RemoteStateError`` for an object it cannot read."""
+    read = read_product(obj)
+    if isinstance(read, Unreadable):
+        raise read.error()
+    return read
+
+
+def bom_from_wire(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta]:
+    """``read_bom``, raising ``RemoteStateError`` for an object it cannot read."""
+    read = read_bom(obj)
+    if isinstance(read, Unreadable):
+        raise read.error()
+    return read
 
 
 def product_to_wire(product: Product) -> dict[str, Any]:

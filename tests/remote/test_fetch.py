@@ -185,6 +185,56 @@ class TestBomHistory:
         assert "71, 72" in str(caught.value) and "73" not in str(caught.value)
 
 
+class TestUnreadable:
+    """An object reconcile cannot represent is set aside by address; the read goes on."""
+
+    def test_unknown_field_sets_one_product_aside(self, sandbox: ServedSandboxHandle) -> None:
+        """A product with an unknown top-level field is listed with the reason, and the
+        rest of the account is read as usual."""
+        sandbox.admin.load(products=[wire_product("ODD", brand="Acme"), wire_product("OK")])
+        current = served(sandbox, current_state)
+        assert set(current.products) == {ProductKey(CLIENT, "OK")}
+        assert set(current.unreadable) == {"product.ODD"}
+        assert "brand" in current.unreadable["product.ODD"]
+
+    def test_invalid_bom_is_listed_under_its_key(self, sandbox: ServedSandboxHandle) -> None:
+        """A BOM with a value outside the rules is listed as bom.<sku>@<node>, with its id."""
+        bad = wire_bom("KIT", {"P0": 0}, node="N1", billOfMaterialId="41")
+        sandbox.admin.load(boms=[bad, wire_bom("KIT", {"P0": 1}, node="N2")])
+        current = served(sandbox, current_state)
+        assert set(current.boms) == {BomKey(CLIENT, "KIT", "N2")}
+        assert list(current.unreadable) == ["bom.KIT@N1"]
+        assert "BOM 41" in current.unreadable["bom.KIT@N1"]
+
+    def test_inactive_unreadable_bom_beside_a_readable_one_is_history(
+        self, sandbox: ServedSandboxHandle
+    ) -> None:
+        """An unreadable BOM marked inactive, beside a readable BOM of its key, is left out."""
+        old = wire_bom("KIT", {"P0": 1}, active=False, legacyFlag=True)
+        sandbox.admin.load(boms=[old, wire_bom("KIT", {"P0": 2})])
+        current = served(sandbox, current_state)
+        assert current.unreadable == {} and BomKey(CLIENT, "KIT", "") in current.boms
+
+    def test_reread_lists_what_became_unreadable(self, sandbox: ServedSandboxHandle) -> None:
+        """A saved plan's stale check sees a planned product PB now holds unreadably."""
+        sandbox.admin.load(products=[wire_product("A")])
+
+        async def work(client: PBClient) -> tuple[ResourceSet, str]:
+            current = await current_state(client)
+            plan = build_plan(
+                catalog(item("A", description="new")), current, environment="t", client_id=CLIENT
+            )
+            sandbox.admin.load(products=[wire_product("A", brand="Acme")])
+            again = await reread(client, CLIENT, plan.changes)
+            with pytest.raises(RemoteStateError, match=r"product\.A.*brand") as caught:
+                await read_products(client, CLIENT, ["A"])
+            assert not again.products
+            return again, str(caught.value)
+
+        again, message = served(sandbox, work)
+        assert list(again.unreadable) == ["product.A"] and "does not change it" in message
+
+
 class TestTargetedReads:
     """Re-reads of exactly the resources a plan or a batch wrote."""
 

@@ -48,6 +48,18 @@ class TestProducts:
         with pytest.raises(RemoteStateError, match=r"product\.A"):
             wire.product_from_wire({**PB_PRODUCT, "productType": "BUNDLE"})
 
+    def test_read_product_never_raises(self) -> None:
+        """The non-raising read gives the address and reason, even for a SKU that is a list."""
+        odd = wire.read_product({**PB_PRODUCT, "sku": ["A", "B"]})
+        assert isinstance(odd, wire.Unreadable)
+        assert odd.address == 'product.["A", "B"]' and "sku" in odd.reason
+
+    def test_read_bom_names_its_key_and_id(self) -> None:
+        """An unreadable BOM is addressed bom.<sku>@<node> and its reason names PB's id."""
+        odd = wire.read_bom({"sku": "K", "node": "N1", "billOfMaterialId": 7, "color": "red"})
+        assert isinstance(odd, wire.Unreadable)
+        assert odd.address == "bom.K@N1" and "BOM 7" in odd.reason and "color" in odd.reason
+
 
 class TestBoms:
     """PB's BOM object and its id."""
