@@ -595,11 +595,12 @@ def remote_states(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str,
 
 
 def ambiguous_bom_keys(boms: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """Keys with several BOMs but not exactly one active: plan (and import) refuse those."""
+    """Keys with several active BOMs: plan (and import) refuse those (several inactive
+    ones and no active one are history: the latest is the key's BOM)."""
     by_key: dict[tuple[str, str], list[bool]] = {}
     for record in boms:
         by_key.setdefault((record["sku"], record.get("node") or ""), []).append(record["active"])
-    return {key for key, active in by_key.items() if len(active) > 1 and sum(active) != 1}
+    return {key for key, active in by_key.items() if sum(active) > 1}
 
 
 class TestRoundTripGate:
