@@ -513,7 +513,9 @@ def apply_command(
                     "as reviewed. Pass them to `reconcile plan --out FILE` instead"
                 )
             report = _apply_saved(output, directory, env, plan_file, force)
+            again = f"run `reconcile apply {directory} --plan {plan_file}` again"
         else:
+            again = "run apply again"
             selection = _selection(prune, targets, excludes)
             report = _plan_and_apply(
                 output, directory, env, selection, auto_approve=auto_approve, force=force
@@ -522,7 +524,7 @@ def apply_command(
         return fail(e)
     if report is None:
         return EXIT_OK
-    _print_report(output, report)
+    _print_report(output, report, again)
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.succeeded else EXIT_APPLY_FAILED
@@ -600,7 +602,8 @@ def _make_plan(
     )
 
 
-def _print_report(output: Output, report: ApplyReport) -> None:
+def _print_report(output: Output, report: ApplyReport, again: str) -> None:
+    """The changes not done as a table, then one line; ``again`` says how to finish."""
     counts = report.counts()
     problems = [r for r in report.results if r.status != "done"]
     if problems:
@@ -614,15 +617,18 @@ def _print_report(output: Output, report: ApplyReport) -> None:
             )
         output.out.print(table)
     words = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    if report.already_applied:  # "3 done" → "3 done (2 already applied)"
+        done = f"{counts['done']} done"
+        words = words.replace(done, f"{done} ({report.already_applied} already applied)", 1)
     if report.interrupted:
         output.out.print(
-            Text(f"Apply interrupted: {words}. Run apply again to finish.", style="bold yellow")
+            Text(f"Apply interrupted: {words}. To finish, {again}.", style="bold yellow")
         )
     elif problems:
         output.out.print(
             Text(
-                f"Apply partly failed: {words}. Fix the causes above and run "
-                "apply again; it picks up where this run stopped.",
+                f"Apply partly failed: {words}. Fix the causes above and {again}; "
+                "it skips what is already applied and picks up where this run stopped.",
                 style="bold red",
             )
         )

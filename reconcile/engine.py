@@ -19,7 +19,7 @@ from reconcile.desired import Catalog, load_catalog, load_settings
 from reconcile.errors import Problem, StalePlan
 from reconcile.models import ResourceSet
 from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
-from reconcile.remote.apply import ApplyReport, apply_changes, stale_reasons
+from reconcile.remote.apply import ApplyReport, Freshness, apply_changes, check_freshness
 from reconcile.remote.client import PBClient
 from reconcile.remote.connect import ConnectionInfo, connect
 from reconcile.remote.fetch import fetch_current_state, fetch_inventory, reread
@@ -122,13 +122,7 @@ async def apply_planned(
     plan, settings = result.plan, result.settings
     client, _ = connect(settings, plan.environment, catalog_dir=result.directory, environ=environ)
     async with client:
-        return await apply_changes(
-            client,
-            plan.changes,
-            client_id=plan.client_id,
-            bulk_size=settings.limits.bulk_size,
-            progress=progress,
-        )
+        return await _apply(client, plan, settings, Freshness(frozenset(), []), progress)
 
 
 async def apply_saved_plan(
@@ -149,21 +143,41 @@ async def apply_saved_plan(
         if not force:
             plan.raise_if_unsafe(settings.safety)
         progress.note(f"Checking the {len(plan.changes)} planned resources in PB…")
-        current = await reread(client, client_id, plan.changes)
-        stale = stale_reasons(plan.changes, current)
-        if stale:
-            raise StalePlan(
-                "the saved plan is stale; nothing was applied. Changed in PB since it was made:"
-                + "".join(f"\n  - {line}" for line in stale)
-                + "\nMake a new plan (`reconcile plan --out FILE`) and review it again."
-            )
-        return await apply_changes(
-            client,
-            plan.changes,
-            client_id=plan.client_id,
-            bulk_size=settings.limits.bulk_size,
-            progress=progress,
+        fresh = await _freshness(client, plan)
+        _raise_if_stale(
+            fresh,
+            "the saved plan is stale; nothing was applied",
+            "Make a new plan (`reconcile plan --out FILE`) and review it again.",
         )
+        return await _apply(client, plan, settings, fresh, progress)
+
+
+async def _freshness(client: PBClient, plan: Plan) -> Freshness:
+    """Re-read the planned resources: which changes are still to do, done, or stale."""
+    current = await reread(client, plan.client_id, plan.changes)
+    return check_freshness(plan.changes, current)
+
+
+def _raise_if_stale(fresh: Freshness, headline: str, advice: str) -> None:
+    if fresh.stale:
+        raise StalePlan(
+            f"{headline}. Changed in PB since the plan was made:"
+            + "".join(f"\n  - {line}" for line in fresh.stale)
+            + f"\n{advice}"
+        )
+
+
+async def _apply(
+    client: PBClient, plan: Plan, settings: Settings, fresh: Freshness, progress: Progress
+) -> ApplyReport:
+    return await apply_changes(
+        client,
+        plan.changes,
+        client_id=plan.client_id,
+        already_applied=fresh.applied,
+        bulk_size=settings.limits.bulk_size,
+        progress=progress,
+    )
 
 
 def _check_plan_target(plan: Plan, env_name: str, client_id: str, info: ConnectionInfo) -> None:

@@ -202,6 +202,20 @@ class TestApplyCommand:
         assert applied.code == 0, applied.stderr
         assert cli(world, "plan", str(world.directory), "--detailed-exitcode").code == 0
 
+    def test_partly_failed_saved_plan_says_to_apply_it_again(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """A saved plan that partly failed tells to rerun `apply --plan FILE`, which finishes."""
+        world.write(products=[product("A"), product("BAD", createDate="yesterday")])
+        plan_file = tmp_path / "plan.json"
+        assert cli(world, "plan", str(world.directory), "--out", str(plan_file)).code == 0
+        failed = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
+        assert failed.code == 5
+        assert f"--plan {plan_file}` again" in failed.stdout.replace("\n", "")
+        rerun = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
+        assert rerun.code == 5, "not refused as stale: product.A is already applied"
+        assert "1 done (1 already applied), 1 failed" in rerun.stdout
+
     def test_stale_saved_plan_exits_7(
         self, world: World, sandbox: ServedSandboxHandle, tmp_path: Path
     ) -> None:

@@ -308,10 +308,10 @@ class TestSavedPlans:
         assert held[ProductKey(CLIENT, "B")].details.description == "B description"
 
     def test_create_of_existing_is_stale(self, world: World) -> None:
-        """A planned create whose resource now exists is refused."""
+        """A planned create whose resource now exists (with other content) is refused."""
         world.write(products=[product("A")])
         plan = world.plan().plan
-        world.admin.load(products=[remote(product("A"))])
+        world.admin.load(products=[remote(product("A", description="someone else's"))])
         with pytest.raises(StalePlan, match="now exists"):
             asyncio.run(
                 engine.apply_saved_plan(world.directory, plan, env=world.env, environ=world.environ)
@@ -347,6 +347,18 @@ class TestSavedPlans:
         with pytest.raises(StalePlan, match=r"bom\.KIT: its content in PB changed"):
             _apply_saved(world, plan)
         assert world.remote().boms[BomKey(CLIENT, "KIT", "")].description == edited["description"]
+
+    def test_rerun_of_identical_create_counts_as_applied(self, world: World) -> None:
+        """A planned create PB already holds exactly is reported done, without a write."""
+        world.write(products=[product("A"), product("B")])
+        plan = world.plan().plan
+        world.admin.load(products=[remote(product("A"))])
+        report = _apply_saved(world, plan)
+        assert [(r.address, r.status, r.message) for r in report.results] == [
+            ("product.A", "done", "already applied"),
+            ("product.B", "done", ""),
+        ]
+        assert report.already_applied == 1
 
     def test_change_for_another_client_is_never_written(self, world: World) -> None:
         """A change keyed to another client refuses the whole apply before any write."""

@@ -163,6 +163,29 @@ class TestConfirmation:
         assert not world.plan().plan.has_changes, "the write itself had landed"
 
 
+class TestSavedPlanRerun:
+    """A saved plan that partly failed can be applied again to finish it."""
+
+    def test_rerun_skips_what_landed_and_finishes(self, world: World) -> None:
+        """The first run's own writes are 'already applied', not a stale plan (exit 7)."""
+        world.write(
+            products=[product("A"), product("K", kind="KIT")],
+            boms=[bom("K", {"A": 1}, node="N2")],
+        )
+        plan = world.plan().plan
+        world.admin.configure(node_allow_list=["N1"])
+        first = apply_saved(world, plan)
+        assert statuses(first) == {"product.A": "done", "product.K": "done", "bom.K@N2": "failed"}
+        world.admin.configure(node_allow_list=["N1", "N2"])
+        second = apply_saved(world, plan)
+        assert [(r.address, r.status, r.message) for r in second.results] == [
+            ("product.A", "done", "already applied"),
+            ("product.K", "done", "already applied"),
+            ("bom.K@N2", "done", ""),
+        ]
+        assert not world.plan().plan.has_changes
+
+
 class TestApplyPhases:
     """Product deactivations come last, after the BOM writes that stop using them."""
 

@@ -17,7 +17,7 @@ confirms them, and reports the rest as not started.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from reconcile.remote.client import PBClient
 
 Status = Literal["done", "failed", "skipped", "not started"]
+
+#: The message of a change reported done because PB already held its ``after``.
+ALREADY_APPLIED = "already applied"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class ApplyReport:
         statuses: tuple[Status, ...] = ("done", "failed", "skipped", "not started")
         return {s: len(self.with_status(s)) for s in statuses}
 
+    @property
+    def already_applied(self) -> int:
+        """How many of the done changes PB already held before this run (no write)."""
+        return sum(1 for r in self.results if r.status == "done" and r.message == ALREADY_APPLIED)
+
 
 @dataclass(frozen=True)
 class _WriteError:
@@ -88,16 +96,20 @@ async def apply_changes(
     changes: Sequence[Change],
     *,
     client_id: str,
+    already_applied: Collection[str] = frozenset(),
     bulk_size: int = wire.BULK_MAX_ITEMS,
     progress: Progress = NO_PROGRESS,
 ) -> ApplyReport:
     """Make PB hold each change's ``after``; report per resource, never raise per resource.
 
     ``client_id`` is the client this run writes for: a change keyed to (or holding)
-    another client refuses the whole run before any write.
+    another client refuses the whole run before any write. ``already_applied`` names
+    changes a re-read found PB already holding (see ``check_freshness``): they are
+    reported done without a write.
     """
     _check_client(changes, client_id)
     run = _Run(client, changes, progress)
+    run.mark_applied(already_applied)
     try:
         await run.execute(min(bulk_size, wire.BULK_MAX_ITEMS))
     except asyncio.CancelledError:
@@ -157,6 +169,12 @@ class _Run:
         ]
         requests = self.client.request_count - self.requests_before
         return ApplyReport(results=results, interrupted=interrupted, requests=requests)
+
+    def mark_applied(self, addresses: Collection[str]) -> None:
+        """Report these changes done without a write: PB already holds their after."""
+        for change in self.changes:
+            if change.address in addresses:
+                self._record(change, "done", ALREADY_APPLIED)
 
     # -- products --------------------------------------------------------------------
 
@@ -392,26 +410,63 @@ def _check_client(changes: Sequence[Change], client_id: str) -> None:
             )
 
 
-def stale_reasons(changes: Sequence[Change], current: ResourceSet) -> list[str]:
-    """One line per change whose precondition no longer holds (empty: safe to apply)."""
-    reasons = []
+@dataclass(frozen=True)
+class Freshness:
+    """What a re-read of the planned resources says about each planned change."""
+
+    #: Addresses of changes PB already holds the ``after`` of (e.g. a rerun after a
+    #: partly failed apply): report them done, write nothing.
+    applied: frozenset[str]
+    #: One line per change whose precondition no longer holds: refuse the plan.
+    stale: list[str]
+
+
+def check_freshness(changes: Sequence[Change], current: ResourceSet) -> Freshness:
+    """Sort planned changes by a re-read ``current``: still to do, already done, or stale.
+
+    A resource that already equals the change's ``after`` (compared as the diff compares)
+    counts as applied, whoever wrote it. Otherwise a create is stale if the resource now
+    exists, and an update or deactivation if the resource is gone, is another PB BOM, or
+    its ``pbUpdateDate`` or content digest differs from the plan's precondition (PB
+    stamps BOM dates to the second, so an edit in the plan's second keeps the date and
+    only the digest shows it).
+    """
+    applied: set[str] = set()
+    stale: list[str] = []
     for change in changes:
         reason = _stale_reason(change, current)
-        if reason is not None:
-            reasons.append(f"{change.address}: {reason}")
-    return reasons
+        if reason == _APPLIED:
+            applied.add(change.address)
+        elif reason is not None:
+            stale.append(f"{change.address}: {reason}")
+    return Freshness(frozenset(applied), stale)
+
+
+def stale_reasons(changes: Sequence[Change], current: ResourceSet) -> list[str]:
+    """One line per change whose precondition no longer holds (empty: safe to apply)."""
+    return check_freshness(changes, current).stale
+
+
+_APPLIED = ALREADY_APPLIED
 
 
 def _stale_reason(change: Change, current: ResourceSet) -> str | None:
+    """None when the change is still to do, ``_APPLIED`` when PB holds its after."""
+    unreadable = current.unreadable.get(change.address)
+    if unreadable is not None:
+        return f"PB now holds it in a form reconcile cannot read ({unreadable})"
     key = _key_of(change)
     remote = current.products.get(key) if isinstance(key, ProductKey) else current.boms.get(key)
+    meta = current.meta.get(key, RemoteMeta())
+    moved = change.kind == "bom" and change.remote_id and meta.bom_id != change.remote_id
+    if remote is not None and moved:
+        return f"is now PB BOM {meta.bom_id}, not the planned {change.remote_id}"
+    if remote is not None and change.after is not None and _holds_after(remote, change):
+        return _APPLIED
     if change.action == "create":
         return None if remote is None else "now exists in PB; the plan would create it again"
     if remote is None:
         return "no longer found in PB"
-    meta = current.meta.get(key, RemoteMeta())
-    if change.kind == "bom" and change.remote_id and meta.bom_id != change.remote_id:
-        return f"is now PB BOM {meta.bom_id}, not the planned {change.remote_id}"
     pre = change.precondition
     if pre is None:
         return "the plan records no precondition for it; make the plan again"
@@ -419,6 +474,14 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
     if seen is not None and now is not None and seen != now:
         return f"updated in PB at {meta.pb_update_date} (the plan saw {pre.pbUpdateDate})"
     return None if digest(remote) == pre.digest else "its content in PB changed since the plan"
+
+
+def _holds_after(remote: Product | Bom, change: Change) -> bool:
+    return comparable(remote) == comparable(_model(change))
+
+
+def _model(change: Change) -> Product | Bom:
+    return _product(change) if change.kind == "product" else _bom(change)
 
 
 def _key_of(change: Change) -> ProductKey | BomKey:
