@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconcile.models import Bom, Product
+
 Action = Literal["create", "update", "deactivate", "no-op"]
 Kind = Literal["product", "bom"]
 
@@ -52,6 +54,17 @@ class Change(BaseModel):
         default_factory=list, description="addresses that must succeed before this change"
     )
 
+    def after_model(self) -> Product | Bom:
+        """``after`` as its model. ``Plan.from_json`` has checked that it parses; a change
+        without an after state (never planned) raises ValueError."""
+        if self.after is None:
+            raise ValueError(f"{self.address}: a {self.action} without an after state")
+        return parse_resource(self.kind, self.after)
+
+    def before_model(self) -> Product | Bom | None:
+        """``before`` as its model; None on a create."""
+        return None if self.before is None else parse_resource(self.kind, self.before)
+
     @property
     def turns_inactive(self) -> bool:
         """The resource is active (or new) now and inactive after this change: a prune
@@ -72,6 +85,13 @@ class Change(BaseModel):
     def declared_inactive(self) -> bool:
         """An update that deactivates because the catalog declares ``active: false``."""
         return self.action == "update" and self.deactivates
+
+
+def parse_resource(kind: Kind, data: Mapping[str, Any]) -> Product | Bom:
+    """A change's ``before``/``after`` as the model of its kind (pydantic ValidationError
+    when it does not parse)."""
+    model: type[Product] | type[Bom] = Product if kind == "product" else Bom
+    return model.model_validate(data)
 
 
 def component_skus(bom: Mapping[str, Any]) -> list[str]:

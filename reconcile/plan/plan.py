@@ -10,6 +10,7 @@ the README and ``schemas/plan.schema.json``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconcile import __version__
 from reconcile.errors import PlanFileError, RemoteStateError, UnsafePlan
-from reconcile.models import Bom, BomKey, Product, ResourceSet, digest
+from reconcile.models import Bom, BomKey, Product, ResourceSet, canonical_json, digest
 from reconcile.models.keys import ResourceKey
 from reconcile.models.resources import RemoteMeta
 from reconcile.plan.change import (
@@ -32,6 +33,7 @@ from reconcile.plan.change import (
     Precondition,
     component_skus,
 )
+from reconcile.plan.consistency import inconsistencies
 from reconcile.plan.diff import comparable, diff_values
 from reconcile.plan.safety import FORCE_HINT, kind_violations
 from reconcile.plan.warnings import plan_warnings, product_address
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 FORMAT_VERSION = "1.0"
+#: Hex characters of ``Plan.fingerprint()`` shown to people.
+FINGERPRINT_SHOWN = 12
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:reconcile:schema:plan:1"
 KINDS: tuple[Kind, ...] = ("product", "bom")
@@ -174,18 +178,40 @@ class Plan(BaseModel):
                 f"{lines}\n{FORCE_HINT}"
             )
 
+    def fingerprint(self) -> str:
+        """sha256 (hex) of the canonical JSON of the changes: what ``apply`` would write.
+
+        The same changes give the same fingerprint, whenever and wherever the plan was
+        made; renderers show its first ``FINGERPRINT_SHOWN`` characters so that a person
+        can match the file being applied to the one reviewed.
+        """
+        changes = [change.model_dump(mode="json") for change in self.changes]
+        return hashlib.sha256(canonical_json(changes).encode()).hexdigest()
+
+    def short_fingerprint(self) -> str:
+        return self.fingerprint()[:FINGERPRINT_SHOWN]
+
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str = "plan file") -> Plan:
-        """Read a saved plan; anything else is a ``PlanFileError`` naming ``source``."""
+        """Read a saved plan; anything else is a ``PlanFileError`` naming ``source``.
+
+        Beyond the schema, every change must be consistent with itself and the plan
+        (``reconcile.plan.consistency``): a file edited after review, damaged, or made for
+        another client is refused here, before anything is written.
+        """
         data = _load_json_object(text, source)
         _check_format_version(data, source)
         try:
-            return cls.model_validate(data)
+            plan = cls.model_validate(data)
         except ValidationError as e:
             raise PlanFileError(_validation_message(e, source)) from e
+        problems = inconsistencies(plan.changes, plan.client_id)
+        if problems:
+            raise PlanFileError(_inconsistency_message(problems, source))
+        return plan
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -222,15 +248,27 @@ def _check_format_version(data: dict[str, Any], source: str) -> None:
     )
 
 
-def _validation_message(error: ValidationError, source: str, limit: int = 5) -> str:
-    problems = error.errors(include_url=False, include_input=False)
-    lines = [
-        f"  {'.'.join(str(p) for p in problem['loc']) or '(top)'}: {problem['msg']}"
-        for problem in problems[:limit]
+def _validation_message(error: ValidationError, source: str) -> str:
+    problems = [
+        f"{'.'.join(str(p) for p in problem['loc']) or '(top)'}: {problem['msg']}"
+        for problem in error.errors(include_url=False, include_input=False)
     ]
+    return f"{source} is not a valid reconcile plan:\n" + _listed(problems)
+
+
+def _inconsistency_message(problems: Sequence[str], source: str) -> str:
+    return (
+        f"{source} contradicts itself (edited or damaged since it was made?); "
+        f"nothing was applied:\n{_listed(problems)}\n"
+        "Make the plan again with `reconcile plan --out FILE` and review that one."
+    )
+
+
+def _listed(problems: Sequence[str], limit: int = 5) -> str:
+    lines = [f"  {problem}" for problem in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"  … and {len(problems) - limit} more")
-    return f"{source} is not a valid reconcile plan:\n" + "\n".join(lines)
+    return "\n".join(lines)
 
 
 def select_changes(plan: Plan, addresses: Iterable[str]) -> list[Change]:

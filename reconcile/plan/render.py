@@ -77,6 +77,11 @@ def header_line(plan: Plan) -> str:
     return text
 
 
+def fingerprint_line(plan: Plan) -> str | None:
+    """``fingerprint 1a2b3c4d5e6f``: match the plan applied to the plan reviewed."""
+    return f"fingerprint {plan.short_fingerprint()}" if plan.has_changes else None
+
+
 def selection_line(plan: Plan) -> str | None:
     parts = [f"--target {t}" for t in plan.targets] + [f"--exclude {e}" for e in plan.excludes]
     return "limited to: " + " ".join(parts) if parts else None
@@ -124,9 +129,9 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
     """
     out = _TextWriter(color)
     out.line(header_line(plan), "bold")
-    selection = selection_line(plan)
-    if selection:
-        out.line(selection, "dim")
+    for note in (selection_line(plan), fingerprint_line(plan)):
+        if note:
+            out.line(note, "dim")
     out.line()
     for change in plan.changes:
         _text_change(out, change)
@@ -245,7 +250,10 @@ def _markdown_summary(plan: Plan) -> str:
     selection = selection_line(plan)
     if selection:
         lines += [f"Limited to: {_code(selection.removeprefix('limited to: '))}", ""]
-    lines += [f"**{summary_line(plan)}**", "", *_count_table(plan), ""]
+    lines += [f"**{summary_line(plan)}**", ""]
+    if plan.has_changes:
+        lines += [f"Plan fingerprint: {_code(plan.short_fingerprint())}", ""]
+    lines += [*_count_table(plan), ""]
     if plan.unmanaged:
         lines += [_md_text(_unmanaged_title(plan)), ""]
     if plan.unreadable:
@@ -399,6 +407,7 @@ def render_summary_json(plan: Plan, safety: Safety) -> dict[str, Any]:
         "environment": plan.environment,
         "client_id": plan.client_id,
         "has_changes": plan.has_changes,
+        "fingerprint": plan.fingerprint(),
         "counts": counts,
         "totals": {a: plan.summary.total(a) for a in (*WRITE_ACTIONS, "no_op")},
         "unmanaged": plan.summary.unmanaged,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from reconcile.errors import PlanFileError
 from reconcile.models import Bom, Product, ResourceSet
+from reconcile.plan.consistency import inconsistencies
 from reconcile.plan.plan import FORMAT_VERSION, Plan, build_plan
 from tests.plan.factories import CLIENT, bom, kit, product, resources
 from tests.plan.strategies import catalogs
@@ -138,6 +141,132 @@ class TestRefusals:
         message = str(caught.value)
         assert "p.json is not a valid reconcile plan" in message
         assert "changes.0.action" in message and "changes.1.surprise" in message
+
+
+def tampered(address: str, edit: Callable[[dict[str, Any]], object]) -> str:
+    """The PlanFileError message for sample_plan() with one change edited in its JSON."""
+    data = json.loads(sample_plan().to_json())
+    [change] = [c for c in data["changes"] if c["address"] == address]
+    edit(change)
+    with pytest.raises(PlanFileError) as caught:
+        Plan.from_json(json.dumps(data), source="p.json")
+    assert caught.value.exit_code == 64
+    message = str(caught.value)
+    assert message.startswith("p.json contradicts itself") and "nothing was applied" in message
+    return message
+
+
+class TestConsistency:
+    def test_edited_after_is_refused(self) -> None:
+        """An `after` edited past what its field changes (the reviewed part) show is refused."""
+        message = tampered(
+            "product.A", lambda c: c["after"]["details"].update(description="NOT reviewed")
+        )
+        assert "product.A: field_changes are not the difference between before and after" in message
+
+    def test_hidden_field_change_is_refused(self) -> None:
+        """Dropping a field change, so that review shows less than apply writes, is refused."""
+        message = tampered("bom.K", lambda c: c.update(field_changes=[]))
+        assert "bom.K: field_changes are not the difference" in message
+
+    def test_another_client_is_refused(self) -> None:
+        """A change for another client than the plan's is refused, even with key and after
+        agreeing."""
+
+        def victim(change: dict[str, Any]) -> None:
+            change["key"]["clientId"] = change["after"]["clientId"] = "VICTIM"
+
+        message = tampered("product.K", victim)
+        assert "product.K: clientId 'VICTIM' is not the plan's client 'ACME'" in message
+
+    def test_after_of_another_resource_is_refused(self) -> None:
+        """An `after` naming another SKU than the change's key is refused."""
+        message = tampered("product.K", lambda c: c["after"].update(sku="B"))
+        assert 'product.K: after is {"clientId":"ACME","sku":"B"}, not the change\'s key' in message
+
+    def test_address_must_match_the_key(self) -> None:
+        """An address that names another resource than the key is refused."""
+        message = tampered("product.K", lambda c: c.update(address="product.Q"))
+        assert 'product.Q: address does not match key {"clientId":"ACME","sku":"K"}' in message
+
+    def test_invalid_after_is_refused_before_any_write(self) -> None:
+        """A BOM quantity of 0 is caught when the plan is read, not mid-apply."""
+        message = tampered(
+            "bom.K", lambda c: c["after"]["billOfMaterialDetails"][0].update(quantity=0)
+        )
+        assert "bom.K: after is not a valid bom: billOfMaterialDetails.0.quantity" in message
+
+    def test_create_with_a_before_state_is_refused(self) -> None:
+        """A create must not carry a before state or a precondition."""
+        plan = sample_plan()
+        before = plan.by_address()["product.A"].before
+        message = tampered("product.K", lambda c: c.update(before=before))
+        assert "product.K: a create has no before state and no precondition" in message
+
+    def test_update_without_precondition_is_refused(self) -> None:
+        """An update must carry the remote state it was computed against."""
+        message = tampered("product.A", lambda c: c.update(precondition=None))
+        assert "product.A: an update needs a before state and a precondition" in message
+
+    def test_deactivation_that_stays_active_is_refused(self) -> None:
+        """A deactivate must set active to false and change nothing else."""
+        message = tampered("product.Z", lambda c: c["after"].update(active=True))
+        assert "product.Z: a deactivate must change nothing but active" in message
+        message = tampered("product.Z", lambda c: c["after"]["details"].update(description="x"))
+        assert "product.Z: a deactivate must change nothing but active" in message
+
+    def test_precondition_digest_must_be_the_digest_of_before(self) -> None:
+        """A precondition digest that is not the digest of `before` is refused."""
+        message = tampered("bom.K", lambda c: c["precondition"].update(digest="sha256:00"))
+        assert "bom.K: precondition.digest is not the digest of before" in message
+
+    def test_unknown_dependency_is_refused(self) -> None:
+        """depends_on must name changes of the same plan."""
+        message = tampered("bom.K", lambda c: c.update(depends_on=["product.GHOST"]))
+        assert "bom.K: depends on product.GHOST, which is not in the plan" in message
+
+    def test_many_problems_are_counted(self) -> None:
+        """Past five problems the message counts the rest."""
+        data = json.loads(sample_plan().to_json())
+        for change in data["changes"]:
+            change["key"]["clientId"] = "OTHER"
+        with pytest.raises(PlanFileError, match=r"… and \d+ more"):
+            Plan.from_json(json.dumps(data))
+
+    @settings(max_examples=40, deadline=None)
+    @given(catalogs(), catalogs(remote=True), st.booleans())
+    def test_every_built_plan_is_consistent(
+        self, desired: ResourceSet, current: ResourceSet, prune: bool
+    ) -> None:
+        """Whatever build_plan makes passes the checks a saved plan must pass."""
+        plan = build_plan(desired, current, environment="e", client_id=CLIENT, prune=prune)
+        assert inconsistencies(plan.changes, plan.client_id) == []
+
+
+class TestModels:
+    def test_after_and_before_models(self) -> None:
+        """Changes hand out their whole states as models of their kind."""
+        index = sample_plan().by_address()
+        update, create = index["bom.K"], index["product.K"]
+        assert isinstance(update.after_model(), Bom) and isinstance(update.before_model(), Bom)
+        assert update.after_model().model_dump(mode="json", exclude_none=True) == update.after
+        assert isinstance(create.after_model(), Product) and create.before_model() is None
+
+
+class TestFingerprint:
+    def test_same_changes_same_fingerprint(self) -> None:
+        """The fingerprint covers the changes only: timestamp and round trip do not move it."""
+        plan = sample_plan()
+        later = plan.model_copy(update={"timestamp": "2030-01-01T00:00:00Z"})
+        assert plan.fingerprint() == later.fingerprint()
+        assert Plan.from_json(plan.to_json()).fingerprint() == plan.fingerprint()
+        assert len(plan.fingerprint()) == 64 and plan.short_fingerprint() == plan.fingerprint()[:12]
+
+    def test_other_changes_other_fingerprint(self) -> None:
+        """Dropping or altering a change changes the fingerprint."""
+        plan = sample_plan()
+        fewer = plan.model_copy(update={"changes": plan.changes[:-1]})
+        assert fewer.fingerprint() != plan.fingerprint()
 
 
 class TestSchema:

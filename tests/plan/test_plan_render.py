@@ -56,6 +56,7 @@ class TestText:
         expected = textwrap.dedent(
             """\
             reconcile plan for environment 'local', client 'ACME' (sandbox file SANDBOX)
+            fingerprint FINGERPRINT
 
               ~ product.A will be updated
                   details.description: "old" → "new"
@@ -76,7 +77,9 @@ class TestText:
 
             Plan: 0 to create, 3 to update, 1 to deactivate, 1 unchanged."""
         )
-        plain = render_text(review_plan(), color=False).plain
+        plan = review_plan()
+        plain = render_text(plan, color=False).plain
+        expected = expected.replace("FINGERPRINT", plan.fingerprint()[:12])
         assert plain == expected.replace("SANDBOX", ".reconcile/sandbox.sqlite3")
 
     def test_no_colour_means_no_styles(self) -> None:
@@ -207,6 +210,13 @@ class TestMarkdown:
         )
         first = re.search(r"<details><summary><code>(.*?)</code> (.*?)</summary>", md)
         assert first is not None and first.groups() == ("- product.A", "update (deactivates)")
+
+    def test_fingerprint_is_in_the_summary(self) -> None:
+        """The comment names the plan's fingerprint so a reviewer can match the applied file."""
+        plan = review_plan()
+        head = render_markdown(plan).split("\n#### ", 1)[0]
+        assert f"Plan fingerprint: `{plan.fingerprint()[:12]}`" in head
+        assert "fingerprint" not in render_markdown(make_plan([product("A")], [product("A")]))
 
     def test_details_are_collapsible_diffs(self) -> None:
         """Each change is a <details> block holding a diff fence."""
