@@ -582,7 +582,12 @@ def _plan_and_apply(
     if not auto_approve and not click.confirm("Apply these changes?", default=False):
         output.err.print("Apply cancelled; nothing was changed.")
         return None
-    return _run(output, lambda progress: engine.apply_planned(result, progress=progress))
+    # A human may have sat at the prompt for hours: re-check PB before writing. With
+    # --auto-approve the plan is moments old, and the re-read is skipped.
+    return _run(
+        output,
+        lambda progress: engine.apply_planned(result, recheck=not auto_approve, progress=progress),
+    )
 
 
 def _selection(

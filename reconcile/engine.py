@@ -115,14 +115,30 @@ def _product_skus(catalog: Catalog) -> Collection[str]:
 async def apply_planned(
     result: PlanResult,
     *,
+    recheck: bool = False,
     progress: Progress = NO_PROGRESS,
     environ: Mapping[str, str] = os.environ,
 ) -> ApplyReport:
-    """Apply a plan made (and approved) in this run."""
+    """Apply a plan made (and approved) in this run.
+
+    ``recheck`` re-reads the planned resources first and refuses the plan if PB changed
+    under it (exit 7), as for a saved plan: use it when the plan waited for a human's
+    confirmation (which may take hours). ``apply --auto-approve`` applies a plan made
+    moments ago and skips it, saving one read per planned resource batch.
+    """
     plan, settings = result.plan, result.settings
     client, _ = connect(settings, plan.environment, catalog_dir=result.directory, environ=environ)
     async with client:
-        return await _apply(client, plan, settings, Freshness(frozenset(), []), progress)
+        fresh = Freshness(frozenset(), [])
+        if recheck:
+            progress.note(f"Checking the {len(plan.changes)} planned resources in PB again…")
+            fresh = await _freshness(client, plan)
+            _raise_if_stale(
+                fresh,
+                "PB changed since the plan was shown; nothing was applied",
+                "Run apply again to plan against PB's current state.",
+            )
+        return await _apply(client, plan, settings, fresh, progress)
 
 
 async def apply_saved_plan(

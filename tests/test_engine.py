@@ -373,6 +373,35 @@ class TestSavedPlans:
         assert not world.remote().products
 
 
+class TestRecheckAfterPrompt:
+    """A plan that waited at the confirmation prompt is checked against PB again."""
+
+    def test_bom_created_meanwhile_refuses_instead_of_duplicating(self, world: World) -> None:
+        """Someone creating the planned BOM during the prompt stops the apply (exit 7)."""
+        world.write(**KIT_CATALOG)
+        result = world.plan()
+        other = {**KIT_CATALOG["boms"][0], "description": "made by someone else"}
+        world.admin.load(products=[remote(p) for p in KIT_CATALOG["products"]])
+        world.admin.load(boms=[remote(other)])
+        with pytest.raises(StalePlan, match=r"bom\.KIT: now exists in PB") as caught:
+            asyncio.run(engine.apply_planned(result, recheck=True, environ=world.environ))
+        assert "plan against PB's current state" in str(caught.value)
+        assert caught.value.exit_code == 7
+        assert world.remote().boms[BomKey(CLIENT, "KIT", "")].description == other["description"]
+
+    def test_identical_changes_meanwhile_are_already_applied(self, world: World) -> None:
+        """Resources someone made exactly as planned are reported done, not written twice."""
+        world.write(**KIT_CATALOG)
+        result = world.plan()
+        world.admin.load(
+            products=[remote(p) for p in KIT_CATALOG["products"]],
+            boms=[remote(KIT_CATALOG["boms"][0])],
+        )
+        report = asyncio.run(engine.apply_planned(result, recheck=True, environ=world.environ))
+        assert report.succeeded and report.already_applied == 4
+        assert not world.plan().plan.has_changes, "one BOM, no duplicate"
+
+
 def _apply_saved(world: World, plan: Plan) -> ApplyReport:
     return asyncio.run(
         engine.apply_saved_plan(world.directory, plan, env=world.env, environ=world.environ)
