@@ -459,17 +459,29 @@ def plan_command(
         return fail(e)
     plan, safety = result.plan, result.settings.safety
     _print_warnings(output, result.catalog_warnings)
-    if out_file is not None:
-        _write_atomically(out_file, plan.to_json())
-        output.err.print(
-            f"Saved the plan to {out_file}; apply it with `reconcile apply "
-            f"{directory} --plan {out_file}`.",
-            highlight=False,
-        )
-    if summary_json is not None:
-        _write_atomically(summary_json, json.dumps(render_summary_json(plan, safety), indent=2))
     _print_plan(output, plan, fmt, plan.safety_report(safety))
+    try:  # after printing: an unwritable path must not cost the reader the plan
+        if out_file is not None:
+            _write_output(out_file, plan.to_json(), "the plan")
+            output.err.print(
+                f"Saved the plan to {out_file}; apply it with `reconcile apply "
+                f"{directory} --plan {out_file}`.",
+                highlight=False,
+            )
+        if summary_json is not None:
+            summary = json.dumps(render_summary_json(plan, safety), indent=2)
+            _write_output(summary_json, summary, "the plan summary")
+    except ReconcileError as e:
+        return fail(e)
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def _write_output(path: pathlib.Path, text: str, what: str) -> None:
+    """Write a file the user named; failing to is a usage error (64) naming it."""
+    try:
+        _write_atomically(path, text)
+    except OSError as e:
+        raise UsageError(f"cannot write {what} to {path}: {e.strerror or e}") from e
 
 
 @cli.command("apply")

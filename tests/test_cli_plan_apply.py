@@ -115,6 +115,24 @@ class TestPlanCommand:
         assert json.loads(summary.read_text())
         assert not list(tmp_path.glob(".plan.json.*")), "no temporary file left behind"
 
+    def test_unwritable_out_prints_the_plan_then_exits_64(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """An --out or --summary-json path that cannot be written is a clean usage error
+        (64) naming the file, after the plan was printed."""
+        world.write(**KIT)
+        blocker = tmp_path / "a-file"
+        blocker.write_text("")
+        for option in ("--out", "--summary-json"):
+            target = blocker / "plan.json"
+            result = cli(world, "plan", str(world.directory), option, str(target))
+            assert result.code == 64, result.stderr
+            assert f"cannot write the plan{' summary' * (option != '--out')} to {target}" in (
+                result.stderr
+            )
+            assert "Unexpected error" not in result.stderr
+            assert "+ product.A" in result.stdout
+
     def test_invalid_catalog_exits_3(self, world: World) -> None:
         """A catalog error is reported with its location and exit code 3."""
         (world.directory / "bad.yaml").write_text("products:\n  - sku: X\n")
