@@ -16,8 +16,9 @@ from functools import partial
 from pathlib import Path
 
 from reconcile.desired import Catalog, load_catalog, load_settings
-from reconcile.errors import Problem, StalePlan
+from reconcile.errors import Problem, RemoteError, StalePlan
 from reconcile.models import ResourceSet
+from reconcile.plan.change import PlanWarning
 from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
 from reconcile.remote.apply import ApplyReport, Freshness, apply_changes, check_freshness
 from reconcile.remote.client import PBClient
@@ -73,12 +74,31 @@ async def make_plan(
             targets=targets,
             excludes=excludes,
         )
-        if plan.deactivated_product_skus():
-            stock = await fetch_inventory(client, client_id, plan.deactivated_product_skus())
-            plan = add_inventory_warnings(plan, stock)
+        plan = await _with_inventory(client, plan)
         return PlanResult(
             plan, directory, settings, info, list(catalog.problems), client.request_count
         )
+
+
+async def _with_inventory(client: PBClient, plan: Plan) -> Plan:
+    """The plan plus a warning per deactivated product with stock on hand.
+
+    Inventory only feeds warnings, so a failed snapshot read becomes one warning saying
+    the check could not be made, never a failed plan.
+    """
+    skus = plan.deactivated_product_skus()
+    if not skus:
+        return plan
+    try:
+        stock = await fetch_inventory(client, plan.client_id, skus)
+    except RemoteError as e:
+        unchecked = PlanWarning(
+            address="inventory",
+            message=f"inventory could not be checked: {e}. The stock on hand of the "
+            f"{len(skus)} products this plan deactivates is unknown",
+        )
+        return plan.model_copy(update={"warnings": [*plan.warnings, unchecked]})
+    return add_inventory_warnings(plan, stock)
 
 
 def _connect(

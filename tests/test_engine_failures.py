@@ -230,6 +230,21 @@ class TestApplyPhases:
         assert world.remote().products[ProductKey(CLIENT, "B")].active
 
 
+class TestInventoryCheck:
+    """Inventory only feeds warnings: failing to read it never fails the plan."""
+
+    def test_failed_snapshot_read_is_a_warning(self, world: World) -> None:
+        """A 503 on the inventory snapshot plans anyway, with a warning saying why."""
+        world.admin.load(products=[remote(product("A")), remote(product("GONE"))])
+        world.write(products=[product("A")])
+        world.admin.fault("503", method="POST", path_prefix=f"{API_PREFIX}/inventory")
+        plan = world.plan(prune=True).plan
+        assert [(c.address, c.action) for c in plan.changes] == [("product.GONE", "deactivate")]
+        (warning,) = [w for w in plan.warnings if w.address == "inventory"]
+        assert warning.message.startswith("inventory could not be checked:")
+        assert "503" in warning.message
+
+
 def is_write(entry: dict[str, Any]) -> bool:
     """A logged request that writes: a PUT, or a POST that is not a search."""
     searching = entry["route"].endswith(("/search", "/snapshot", "/token"))
