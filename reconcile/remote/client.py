@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -117,6 +118,19 @@ class _Call:
     path: str
     body: Any = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: Vets a 2xx answer: the reason it cannot be used, or None.
+    check: Callable[[Json], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One paged search: its operation name, path, body, and results kind
+    (a key of ``wire.RESULTS_FIELDS``)."""
+
+    operation: str
+    path: str
+    body: Json
+    resource: str
 
 
 class _PacedTransport(httpx.AsyncBaseTransport):
@@ -337,12 +351,14 @@ class PBClient:
         pass ``[]`` to send no filter at all."""
         fields = wire.product_window_search_fields() if search_fields is None else search_fields
         body = _search_body(client_id, fields, sort)
-        return self._paged("product.search", wire.PRODUCTS_SEARCH_PATH, body, "products", on_page)
+        search = _Search("product.search", wire.PRODUCTS_SEARCH_PATH, body, "products")
+        return self._paged(search, on_page)
 
     async def search_products_page(self, client_id: str, page: int, size: int) -> Json:
         """One raw page of the product search (used by ``doctor``)."""
         body = _search_body(client_id, wire.product_window_search_fields(), None)
-        return await self._page("product.search", wire.PRODUCTS_SEARCH_PATH, body, page, size)
+        search = _Search("product.search", wire.PRODUCTS_SEARCH_PATH, body, "products")
+        return await self._page(search, page, size)
 
     # -- BOMs ----------------------------------------------------------------------------
 
@@ -409,7 +425,7 @@ class PBClient:
         if include_inactive:
             fields.append(dict(wire.BOM_INCLUDE_INACTIVE))
         body = _search_body(client_id, fields, None)
-        return self._paged("bom.search", wire.BOMS_SEARCH_PATH, body, "boms", on_page)
+        return self._paged(_Search("bom.search", wire.BOMS_SEARCH_PATH, body, "boms"), on_page)
 
     # -- inventory -----------------------------------------------------------------------
 
@@ -421,9 +437,8 @@ class PBClient:
     ) -> AsyncIterator[Json]:
         """Every inventory record matching."""
         body = _search_body(client_id, list(search_fields or []), None)
-        return self._paged(
-            "inventory.snapshot", wire.INVENTORY_SNAPSHOT_PATH, body, "inventory", on_page
-        )
+        search = _Search("inventory.snapshot", wire.INVENTORY_SNAPSHOT_PATH, body, "inventory")
+        return self._paged(search, on_page)
 
     # -- token ---------------------------------------------------------------------------
 
@@ -541,7 +556,11 @@ class PBClient:
             response, context = await self._send(call, ids, token)
         if not response.is_success:
             raise error_from_response(response, context)
-        return json_object(response, context)
+        body = json_object(response, context)
+        problem = call.check(body) if call.check is not None else None
+        if problem is not None:
+            raise context.error(RemoteError, problem, response.status_code)
+        return body
 
     async def _send(
         self, call: _Call, ids: OperationIds, token: str
@@ -581,20 +600,20 @@ class PBClient:
 
     # -- pagination ----------------------------------------------------------------------
 
-    async def _page(self, operation: str, path: str, body: Json, page: int, size: int) -> Json:
-        call = _Call(operation, f"page {page}", "POST", path, body)
+    async def _page(self, search: _Search, page: int, size: int) -> Json:
+        call = _Call(search.operation, f"page {page}", "POST", search.path, search.body)
         call.params = {wire.PAGE_PARAM: page, wire.SIZE_PARAM: size}
+        call.check = lambda answer: wire.page_problem(answer, search.resource)
         return await self._run(call)
 
-    async def _paged(
-        self, operation: str, path: str, body: Json, resource: str, on_page: OnPage | None
-    ) -> AsyncIterator[Json]:
+    async def _paged(self, search: _Search, on_page: OnPage | None) -> AsyncIterator[Json]:
         """Page 1, then the remaining pages concurrently, yielded in page order.
 
         Later pages are asked with the page size PB actually used on page 1 (it may cap
         the size asked), and the walk follows ``totalPages``/``last``.
         """
-        first = await self._page(operation, path, body, wire.FIRST_PAGE, self.limits.page_size)
+        resource = search.resource
+        first = await self._page(search, wire.FIRST_PAGE, self.limits.page_size)
         items = wire.results_of(first, resource)
         size = _positive_int(first.get(wire.PAGE_SIZE_FIELD)) or len(items) or 1
         total = _positive_int(first.get(wire.TOTAL_PAGES_FIELD))
@@ -606,24 +625,29 @@ class PBClient:
             return
         page_no, page = wire.FIRST_PAGE, first
         if total is not None and total > wire.FIRST_PAGE:
-            pages = self._concurrent_pages(operation, path, body, range(2, total + 1), size)
+            numbers = range(2, total + 1)
+            pages = self._concurrent_pages(search, numbers, size)
             async with aclosing(pages):
+                page_no = wire.FIRST_PAGE
                 async for page in pages:
+                    page_no += 1
                     progress.page_done()
-                    for item in wire.results_of(page, resource):
+                    items = wire.results_of(page, resource)
+                    for item in items:
                         yield item
-            page_no = total
+                    if not items:  # the pages ran out before the announced total
+                        break
         # Unknown page count, or more pages appeared meanwhile: walk on one by one.
         while not _is_last(page, page_no, None, wire.results_of(page, resource), size):
             page_no += 1
-            page = await self._page(operation, path, body, page_no, size)
+            page = await self._page(search, page_no, size)
             progress.grow(page_no)
             progress.page_done()
             for item in wire.results_of(page, resource):
                 yield item
 
     async def _concurrent_pages(
-        self, operation: str, path: str, body: Json, numbers: range, size: int
+        self, search: _Search, numbers: range, size: int
     ) -> AsyncGenerator[Json, None]:
         # A sliding window of requests keeps every in-flight slot busy while bounding
         # the pages held in memory to the window, however large the account.
@@ -633,7 +657,7 @@ class PBClient:
 
         def launch() -> None:
             for number in islice(upcoming, max(0, window - len(tasks))):
-                task = asyncio.create_task(self._page(operation, path, body, number, size))
+                task = asyncio.create_task(self._page(search, number, size))
                 self._pending.add(task)
                 task.add_done_callback(self._pending.discard)
                 tasks.append(task)
@@ -666,6 +690,8 @@ class _Progress:
 
 
 def _is_last(page: Json, page_no: int, total: int | None, items: list[Json], size: int) -> bool:
+    if not items:  # past the end, whatever `last` or `totalPages` claim
+        return True
     last = page.get(wire.LAST_PAGE_FIELD)
     if isinstance(last, bool):
         return last
@@ -675,7 +701,10 @@ def _is_last(page: Json, page_no: int, total: int | None, items: list[Json], siz
 
 
 def _positive_int(value: Any) -> int | None:
+    """A count PB sent, if it is one (JSON may carry strings, Infinity, NaN, 2.5...)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         return None
     return int(value) if value > 0 else None
 

@@ -104,13 +104,44 @@ def product_window_search_fields(now: datetime | None = None) -> list[dict[str, 
     return [{"name": PRODUCT_WINDOW_FIELD, "values": values}]
 
 
-def results_of(page: Mapping[str, Any], resource: str) -> list[dict[str, Any]]:
-    """The results array of a search page, found leniently (contract §9)."""
+def _results_field(page: Mapping[str, Any], resource: str) -> tuple[str, Any] | None:
+    """The first of the candidate names that the page carries (not null), and its value."""
     for name in RESULTS_FIELDS[resource]:
-        value = page.get(name)
-        if isinstance(value, list):
-            return [item for item in value if isinstance(item, dict)]
-    return []
+        if page.get(name) is not None:
+            return name, page[name]
+    return None
+
+
+def results_of(page: Mapping[str, Any], resource: str) -> list[dict[str, Any]]:
+    """The results array of a search page, found leniently (contract §9); a page with
+    none of the candidate fields has no results. ``page_problem`` vets it first."""
+    found = _results_field(page, resource)
+    if found is None or not isinstance(found[1], list):
+        return []
+    return [item for item in found[1] if isinstance(item, dict)]
+
+
+def page_problem(page: Mapping[str, Any], resource: str) -> str | None:
+    """Why a search page cannot be read, or None. Results that are not a list of objects
+    would otherwise be skipped silently, and a skipped object would be planned as new."""
+    found = _results_field(page, resource)
+    if found is None:
+        return None
+    name, value = found
+    if not isinstance(value, list):
+        return f"the search answer's `{name}` is {_json_kind(value)}, not a list of objects"
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            return (
+                f"item {index} of the search answer's `{name}` is {_json_kind(item)}, not an object"
+            )
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    kinds |= {list: "a list", dict: "an object"}
+    return kinds.get(type(value), "null" if value is None else type(value).__name__)
 
 
 def _strip(obj: Mapping[str, Any], server_fields: frozenset[str]) -> dict[str, Any]:
