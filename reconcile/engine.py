@@ -70,6 +70,7 @@ async def make_plan(
             environment=env_name,
             client_id=client_id,
             prune=settings.prune if prune is None else prune,
+            base_url=_base_url(info),
             sandbox_file=info.sandbox_file,
             targets=targets,
             excludes=excludes,
@@ -174,8 +175,8 @@ async def apply_saved_plan(
     settings, client, info = _connect(directory, env, environ)
     env_name = info.environment
     client_id = settings.client_id or load_catalog(directory, settings=settings).client_id
+    _check_plan_target(plan, env_name, client_id, info)
     async with client:
-        _check_plan_target(plan, env_name, client_id, info)
         if not force:
             plan.raise_if_unsafe(settings.safety)
         progress.note(f"Checking the {len(plan.changes)} planned resources in PB…")
@@ -217,7 +218,8 @@ async def _apply(
 
 
 def _check_plan_target(plan: Plan, env_name: str, client_id: str, info: ConnectionInfo) -> None:
-    """A plan made for one environment, client or sandbox file never applies to another."""
+    """A plan made for one environment, client, PB host or sandbox file never applies to
+    another (checked before anything is sent)."""
     made_for = (plan.environment, plan.client_id, _resolved(plan.sandbox_file))
     here = (env_name, client_id, _resolved(info.sandbox_file))
     if made_for != here:
@@ -227,6 +229,25 @@ def _check_plan_target(plan: Plan, env_name: str, client_id: str, info: Connecti
             f"environment {env_name!r}, client {client_id!r}{_file(info.sandbox_file)}; "
             f"apply it with --env {plan.environment} from its catalog, or make a new plan"
         )
+    if _host(plan.base_url) != _host(_base_url(info)):
+        raise StalePlan(
+            f"the saved plan was made against {_where(plan.base_url)}, but environment "
+            f"{env_name!r} now points at {_where(_base_url(info))} (reconcile.yaml); "
+            "nothing was applied. Make a new plan against this host and review it again"
+        )
+
+
+def _base_url(info: ConnectionInfo) -> str | None:
+    """The PB host a plan records: None for the embedded sandbox (its file names it)."""
+    return None if info.embedded else info.base_url
+
+
+def _host(base_url: str | None) -> str | None:
+    return None if base_url is None else base_url.rstrip("/")
+
+
+def _where(base_url: str | None) -> str:
+    return f"PB at {base_url}" if base_url else "the embedded sandbox (no PB host)"
 
 
 def _resolved(sandbox_file: str | None) -> Path | None:

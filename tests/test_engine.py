@@ -372,6 +372,17 @@ class TestSavedPlans:
             _apply_saved(world, plan)
         assert not world.remote().products
 
+    def test_plan_for_another_pb_host_refused(self, world: World) -> None:
+        """A plan made against another PB host than the environment's now is refused."""
+        world.write(products=[product("A")])
+        plan = world.plan().plan
+        served = world.settings.get("environments", {}).get("test", {}).get("base_url")
+        assert plan.base_url == served, "the served emulator's URL; None when embedded"
+        moved = plan.model_copy(update={"base_url": "https://elsewhere.example"})
+        with pytest.raises(StalePlan, match=r"made against PB at https://elsewhere\.example"):
+            _apply_saved(world, moved)
+        assert not world.remote().products
+
 
 class TestRecheckAfterPrompt:
     """A plan that waited at the confirmation prompt is checked against PB again."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reconcile import engine
+from reconcile.errors import StalePlan
 from reconcile.models import BomKey, ProductKey
 from reconcile.plan.plan import Plan
 from reconcile.remote.apply import ApplyReport
@@ -184,6 +185,22 @@ class TestSavedPlanRerun:
             ("bom.K@N2", "done", ""),
         ]
         assert not world.plan().plan.has_changes
+
+
+class TestSavedPlanHost:
+    """A saved plan applies only to the PB host it was made against."""
+
+    def test_environment_repointed_after_the_plan_refused(self, world: World) -> None:
+        """reconcile.yaml pointing the plan's environment at another host refuses it (7)."""
+        world.write(products=[product("A")])
+        plan = world.plan().plan
+        world.settings["environments"]["test"] = {"base_url": "http://127.0.0.1:9"}
+        world.write(products=[product("A")])
+        with pytest.raises(StalePlan) as caught:
+            apply_saved(world, plan)
+        assert f"made against PB at {plan.base_url}" in str(caught.value)
+        assert "now points at PB at http://127.0.0.1:9" in str(caught.value)
+        assert caught.value.exit_code == 7
 
 
 class TestApplyPhases:
