@@ -107,7 +107,7 @@ def details_of(response: httpx.Response) -> list[RemoteErrorDetail]:
     """PB's unified error object (contract §8.2), read leniently; [] if there is none."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(body, dict) and errors is None and ("errorCode" in body or "message" in body):
@@ -135,7 +135,7 @@ def json_object(response: httpx.Response, context: Context) -> dict[str, Any]:
         return {}
     try:
         body = response.json()
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: absurdly nested JSON
         kind = response.headers.get("content-type", "no content type")
         message = f"PB answered with a body that is not JSON ({kind}): {_snippet(response)}"
         raise context.error(RemoteError, message, response.status_code) from e

@@ -8,10 +8,11 @@ from (``shared/api/pb-fulfillment-api.md``). A fact learnt later is a one-line c
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
@@ -292,9 +293,16 @@ def inventory_on_hand(record: Mapping[str, Any]) -> tuple[str, int] | None:
     sku = record.get(INVENTORY_RECORD_SKU_FIELD)
     for name in INVENTORY_QUANTITY_FIELDS:
         value = record.get(name)
-        if isinstance(sku, str) and isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(sku, str) and _finite_number(value):
             return sku, int(value)
     return None
+
+
+def _finite_number(value: Any) -> TypeGuard[int | float]:
+    """A JSON number that converts to int (JSON may carry Infinity and NaN; not booleans)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -29,6 +29,7 @@ ANSWERS: dict[str, Response] = {
     "GATEWAY": PlainTextResponse("<html>502 Bad Gateway</html>", 502),
     "TEAPOT": PlainTextResponse("short and stout", 418),
     "GZIP": Response(b"this is not gzip", 200, headers={"Content-Encoding": "gzip"}),
+    "DEEP": Response(b"[" * 200_000 + b"]" * 200_000, 200, media_type="application/json"),
 }
 
 
@@ -101,6 +102,11 @@ class TestOddAnswers:
         """A JSON array where an object is expected is refused clearly."""
         with pytest.raises(RemoteError, match="JSON that is not an object"):
             call("LIST")
+
+    def test_absurdly_nested_json(self) -> None:
+        """JSON nested deeper than the parser can go is a RemoteError, not a RecursionError."""
+        with pytest.raises(RemoteError, match="not JSON"):
+            call("DEEP")
 
     def test_empty_success_body_reads_as_empty_object(self) -> None:
         """A 2xx with no body (some PUTs answer so) is an empty result, not an error."""

@@ -106,6 +106,14 @@ class TestAnswers:
         assert wire.inventory_on_hand({"sku": "A", "quantity": True}) is None
         assert wire.inventory_on_hand({"quantity": 1}) is None
 
+    def test_inventory_quantity_that_is_not_finite(self) -> None:
+        """Infinity or NaN (which JSON parsers accept) is no quantity, not a crash."""
+        assert wire.inventory_on_hand({"sku": "A", "onHand": float("inf"), "quantity": 3}) == (
+            "A",
+            3,
+        )
+        assert wire.inventory_on_hand({"sku": "A", "quantity": float("nan")}) is None
+
     def test_window_reaches_back_to_2000(self) -> None:
         """The product search window starts in 2000 and ends after now, in PB's pattern."""
         now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
