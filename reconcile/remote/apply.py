@@ -370,13 +370,15 @@ def _bulk_operation(change: Change) -> str:
 
 
 def _product(change: Change) -> Product:
-    assert change.after is not None, f"{change.address}: a write without an after state"
-    return Product.model_validate(change.after)
+    model = change.after_model()
+    assert isinstance(model, Product), f"{change.address}: a product change holds a BOM"
+    return model
 
 
 def _bom(change: Change) -> Bom:
-    assert change.after is not None, f"{change.address}: a write without an after state"
-    return Bom.model_validate(change.after)
+    model = change.after_model()
+    assert isinstance(model, Bom), f"{change.address}: a BOM change holds a product"
+    return model
 
 
 def _remote_id(change: Change) -> str:
@@ -477,11 +479,7 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
 
 
 def _holds_after(remote: Product | Bom, change: Change) -> bool:
-    return comparable(remote) == comparable(_model(change))
-
-
-def _model(change: Change) -> Product | Bom:
-    return _product(change) if change.kind == "product" else _bom(change)
+    return comparable(remote) == comparable(change.after_model())
 
 
 def _key_of(change: Change) -> ProductKey | BomKey:
