@@ -98,6 +98,8 @@ def _action_problems(
         return
     if after is None:
         yield f"a {change.action} needs an after state"
+    if change.remote_id is not None and (change.kind != "bom" or change.action == "create"):
+        yield "only a write to an existing BOM has a remote_id"
     if change.action == "create":
         if before is not None or change.precondition is not None:
             yield "a create has no before state and no precondition"

@@ -203,6 +203,11 @@ class TestConsistency:
         message = tampered("product.K", lambda c: c.update(before=before))
         assert "product.K: a create has no before state and no precondition" in message
 
+    def test_remote_id_only_on_existing_boms(self) -> None:
+        """A PB BOM id on a product change or a create is refused."""
+        message = tampered("product.A", lambda c: c.update(remote_id="BOM-1"))
+        assert "product.A: only a write to an existing BOM has a remote_id" in message
+
     def test_update_without_precondition_is_refused(self) -> None:
         """An update must carry the remote state it was computed against."""
         message = tampered("product.A", lambda c: c.update(precondition=None))
