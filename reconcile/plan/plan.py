@@ -158,8 +158,9 @@ class Plan(BaseModel):
         return {c.address: c for c in self.changes}
 
     def deactivated_product_skus(self) -> list[str]:
-        """SKUs of products this plan turns inactive: the ones to check inventory for."""
-        return [c.key["sku"] for c in self.changes if c.kind == "product" and c.turns_inactive]
+        """SKUs of products PB holds that this plan turns inactive: the ones to check
+        inventory for (creating a product inactive deactivates nothing)."""
+        return [c.key["sku"] for c in self.changes if c.kind == "product" and c.deactivates]
 
     def safety_report(self, safety: Safety) -> list[str]:
         """Every safety threshold this plan breaks, as sentences (empty when safe)."""

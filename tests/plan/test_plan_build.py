@@ -406,6 +406,11 @@ class TestInventory:
         assert messages(flagged) == [("product.A", "deactivated while 3 units are on hand")]
         assert plan.warnings == []  # the original value is unchanged
 
+    def test_created_inactive_product_needs_no_stock_check(self) -> None:
+        """A product created inactive is not a deactivation, so no inventory is asked for."""
+        plan = plan_of([product("N", active=False), product("A", active=False)], [product("A")])
+        assert plan.deactivated_product_skus() == ["A"]
+
     def test_no_stock_returns_the_same_plan(self) -> None:
         """Without stock on hand the plan is returned as is."""
         plan = plan_of([], [product("A")], prune=True)
