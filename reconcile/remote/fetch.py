@@ -6,6 +6,10 @@ than six months ago from a plain search (contract §6.5), and a search that igno
 window must never turn an existing product into a planned create. BOMs come from a paged
 search that includes inactive ones, so a desired BOM that was deactivated is found and
 reactivated by an update instead of being created a second time.
+
+Only the client's own objects are kept (a search or GET may answer with another
+client's). An object reconcile cannot represent does not stop the read: it is listed in
+``ResourceSet.unreadable`` by address with the reason, and the plan leaves it alone.
 """
 
 from __future__ import annotations
