@@ -52,6 +52,7 @@ RESULTS_FIELDS: dict[str, tuple[str, ...]] = {
 FIRST_PAGE = 1  # DOC: pages are 1-based
 PAGE_PARAM, SIZE_PARAM = "page", "size"  # DOC: query parameters of every search (§9)
 TOTAL_PAGES_FIELD, LAST_PAGE_FIELD, PAGE_SIZE_FIELD = "totalPages", "last", "size"  # DOC §9
+TOTAL_ELEMENTS_FIELD = "totalElements"  # DOC §9: items in the whole result set
 SEARCH_FIELDS_FIELD, SORT_FIELD = "searchFields", "sort"  # DOC: search request body (§9)
 #: DOC: bulk request body `{"products": [...]}` (§6.3).
 BULK_ITEMS_FIELD = "products"
@@ -127,6 +128,13 @@ def page_problem(page: Mapping[str, Any], resource: str) -> str | None:
     would otherwise be skipped silently, and a skipped object would be planned as new."""
     found = _results_field(page, resource)
     if found is None:
+        announced = page.get(TOTAL_ELEMENTS_FIELD)
+        if isinstance(announced, int) and not isinstance(announced, bool) and announced > 0:
+            names = " or ".join(f"`{n}`" for n in RESULTS_FIELDS[resource])
+            return (
+                f"the search answer announces {announced} results ({TOTAL_ELEMENTS_FIELD}) "
+                f"but has no {names} field holding them"
+            )
         return None
     name, value = found
     if not isinstance(value, list):

@@ -214,6 +214,10 @@ class TestSearchAnswerShapes:
             (with_content({"sku": "P0"}), "`content` is an object, not a list"),
             (first_item(lambda item: 42), "item 0 of the search answer's `content` is a number"),
             (first_item(lambda item: [item]), "item 0 of the search answer's `content` is a list"),
+            (
+                lambda answer: {k: v for k, v in answer.items() if k != "content"},
+                r"announces 3 results \(totalElements\) but has no `content` or `products`",
+            ),
         ],
     )
     def test_results_that_are_not_a_list_of_objects(
