@@ -449,7 +449,7 @@ def plan_command(
     """Show what apply would change in PB to match the catalog in DIRECTORY.
 
     Exits 0 (2 with --detailed-exitcode when there are changes), 3 for an invalid
-    catalog, 4 when PB cannot be read.
+    catalog, 4 when PB cannot be read, 64 when --out or --summary-json cannot be written.
     """
     from reconcile.plan.render import render_summary_json
 
@@ -514,7 +514,7 @@ def apply_command(
 
     Without --plan: plans, shows the plan, checks safety and asks for confirmation.
     Exits 0 when done, 5 when some changes failed (run apply again to finish), 6 for an
-    unsafe plan, 7 for a stale saved plan.
+    unsafe plan, 7 for a stale saved plan or when PB changed while the prompt waited.
     """
     report: ApplyReport | None
     try:

@@ -152,10 +152,10 @@ async def apply_planned(
     async with client:
         fresh = Freshness(frozenset(), [])
         if recheck:
-            progress.note(f"Checking the {len(plan.changes)} planned resources in PB again…")
-            fresh = await _freshness(client, plan)
-            _raise_if_stale(
-                fresh,
+            fresh = await _still_fresh(
+                client,
+                plan,
+                progress,
                 "PB changed since the plan was shown; nothing was applied",
                 "Run apply again to plan against PB's current state.",
             )
@@ -179,29 +179,34 @@ async def apply_saved_plan(
     async with client:
         if not force:
             plan.raise_if_unsafe(settings.safety)
-        progress.note(f"Checking the {len(plan.changes)} planned resources in PB…")
-        fresh = await _freshness(client, plan)
-        _raise_if_stale(
-            fresh,
+        fresh = await _still_fresh(
+            client,
+            plan,
+            progress,
             "the saved plan is stale; nothing was applied",
             "Make a new plan (`reconcile plan --out FILE`) and review it again.",
         )
         return await _apply(client, plan, settings, fresh, progress)
 
 
-async def _freshness(client: PBClient, plan: Plan) -> Freshness:
-    """Re-read the planned resources: which changes are still to do, done, or stale."""
+async def _still_fresh(
+    client: PBClient, plan: Plan, progress: Progress, headline: str, advice: str
+) -> Freshness:
+    """Re-read the planned resources: which changes are still to do or already done.
+
+    Any stale one refuses the whole plan (``StalePlan``, exit 7) with ``headline``, one
+    line per stale resource, and ``advice``.
+    """
+    progress.note(f"Checking the {len(plan.changes)} planned resources in PB…")
     current = await reread(client, plan.client_id, plan.changes)
-    return check_freshness(plan.changes, current)
-
-
-def _raise_if_stale(fresh: Freshness, headline: str, advice: str) -> None:
+    fresh = check_freshness(plan.changes, current)
     if fresh.stale:
         raise StalePlan(
             f"{headline}. Changed in PB since the plan was made:"
             + "".join(f"\n  - {line}" for line in fresh.stale)
             + f"\n{advice}"
         )
+    return fresh
 
 
 async def _apply(
