@@ -7,7 +7,13 @@ they are compared, so a diff is always between like and like.
 from reconcile.models.bom import Bom, BomComponent, BomInstruction
 from reconcile.models.keys import BomKey, ProductKey, ResourceKey
 from reconcile.models.product import Product, ProductDetails, ProductOption, VendorDetails
-from reconcile.models.resources import RemoteMeta, ResourceSet, canonical_json, digest
+from reconcile.models.resources import (
+    RemoteMeta,
+    ResourceSet,
+    canonical_json,
+    comparable,
+    digest,
+)
 
 __all__ = [
     "Bom",
@@ -23,5 +29,6 @@ __all__ = [
     "ResourceSet",
     "VendorDetails",
     "canonical_json",
+    "comparable",
     "digest",
 ]

@@ -18,6 +18,29 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+#: Lists that are sets keyed by one of their elements' fields: list name → key field.
+KEYED_LISTS: dict[str, str] = {"billOfMaterialDetails": "sku"}
+
+
+def comparable(model: BaseModel | None) -> dict[str, Any]:
+    """A resource as the JSON value the diff compares (empty when the resource is absent).
+
+    Absent and null are the same thing to PB (a PUT without the field clears it), so
+    None values are dropped; keyed lists become dicts keyed by their element key. A list
+    holding one key twice (PB accepts a BOM naming a component on two lines) stays a
+    list: as a dict one line would silently hide the other.
+    """
+    if model is None:
+        return {}
+    data = model.model_dump(mode="json", exclude_none=True)
+    for name, key_field in KEYED_LISTS.items():
+        if isinstance(data.get(name), list):
+            keyed = {element[key_field]: element for element in data[name]}
+            if len(keyed) == len(data[name]):
+                data[name] = keyed
+    return data
+
+
 def digest(model: BaseModel) -> str:
     """sha256 of a model's canonical JSON: the precondition when PB gives no pbUpdateDate."""
     data = model.model_dump(mode="json", exclude_none=True)

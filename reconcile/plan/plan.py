@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconcile import __version__
 from reconcile.errors import PlanFileError, RemoteStateError, UnsafePlan
-from reconcile.models import Bom, BomKey, Product, ResourceSet, canonical_json, digest
+from reconcile.models import Bom, BomKey, Product, ResourceSet, canonical_json, comparable, digest
 from reconcile.models.keys import ResourceKey
 from reconcile.models.resources import RemoteMeta
 from reconcile.plan.change import (
@@ -34,7 +34,7 @@ from reconcile.plan.change import (
     component_skus,
 )
 from reconcile.plan.consistency import inconsistencies
-from reconcile.plan.diff import comparable, diff_values
+from reconcile.plan.diff import diff_values
 from reconcile.plan.safety import FORCE_HINT, kind_violations
 from reconcile.plan.warnings import plan_warnings, product_address
 from reconcile.settings import Safety

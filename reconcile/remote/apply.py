@@ -23,8 +23,16 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from reconcile.errors import RemoteError, StalePlan, ValidationFailed
-from reconcile.models import Bom, BomKey, Product, ProductKey, RemoteMeta, ResourceSet, digest
-from reconcile.plan.diff import comparable
+from reconcile.models import (
+    Bom,
+    BomKey,
+    Product,
+    ProductKey,
+    RemoteMeta,
+    ResourceSet,
+    comparable,
+    digest,
+)
 from reconcile.remote import wire
 from reconcile.remote.fetch import read_boms, read_products
 from reconcile.remote.progress import NO_PROGRESS, Progress

@@ -19,9 +19,10 @@ from reconcile.models import (
     ProductDetails,
     ProductOption,
     VendorDetails,
+    comparable,
 )
 from reconcile.plan.change import FieldChange
-from reconcile.plan.diff import comparable, diff_resources, diff_values, field_name, format_path
+from reconcile.plan.diff import diff_resources, diff_values, field_name, format_path
 from tests.plan.factories import bom, product
 from tests.plan.strategies import boms, products
 
