@@ -792,6 +792,12 @@ def _print_import_report(output: Output, result: ImportResult) -> None:
         )
     if result.not_targeted:
         lines.append(f"{result.not_targeted} resources did not match --target.")
+    if result.unreadable:
+        lines.append(
+            f"Left out {len(result.unreadable)} objects reconcile cannot represent "
+            "(plan leaves them alone too):"
+        )
+        lines.extend(f"  {entry}" for entry in result.unreadable)
     if result.sandbox_file:
         lines.append(f"Copied the local sandbox state to {result.sandbox_file}.")
     lines.append(f"Next: commit {result.directory}, then `reconcile plan {result.directory}`.")

@@ -20,15 +20,16 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconcile.desired.writer import SplitBy
 from reconcile.errors import UsageError
-from reconcile.models import Bom, RemoteMeta, ResourceSet
+from reconcile.models import Bom, ResourceSet
 from reconcile.plan.plan import Selector
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.connect import SANDBOX_DIR, connect, sandbox_path
-from reconcile.remote.fetch import unique_boms
+from reconcile.remote.fetch import decode
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.settings import SETTINGS_FILE, Settings
 
@@ -63,6 +64,7 @@ class ImportResult:
     skipped_inactive_boms: int = 0
     not_targeted: int = 0
     kept_for_references: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
     sandbox_file: str | None = None
     requests: int = 0
 
@@ -102,6 +104,7 @@ async def import_catalog(
         skipped_inactive_boms=chosen.skipped_inactive_boms,
         not_targeted=chosen.not_targeted,
         kept_for_references=chosen.kept_for_references,
+        unreadable=chosen.unreadable,
         requests=requests,
     )
     progress.note(f"Writing {result.products} products and {result.boms} BOMs to {out_dir}…")
@@ -165,8 +168,9 @@ async def read_everything(client: PBClient, client_id: str, progress: Progress) 
         products = group.create_task(_read_products(client, client_id, progress))
         boms = group.create_task(_read_boms(client, client_id, progress))
     remote = products.result()
-    for bom, meta in unique_boms(boms.result()):
-        remote.add_bom(bom, meta)
+    read_boms = decode((), boms.result())
+    remote.boms = read_boms.boms
+    remote.unreadable.update(read_boms.unreadable)
     return remote
 
 
@@ -179,25 +183,23 @@ async def _read_products(client: PBClient, client_id: str, progress: Progress) -
     )
     async for obj in pages:
         if obj.get("clientId", client_id) == client_id:
-            product, _ = wire.product_from_wire(obj)
-            found.add_product(product)
+            read = wire.read_product(obj)
+            if isinstance(read, wire.Unreadable):
+                # Left out of the catalog, as plan leaves it alone: see choose().
+                found.unreadable[read.address] = read.reason
+            else:
+                found.add_product(read[0])
     progress.done(PRODUCTS_TASK)
     return found
 
 
-async def _read_boms(
-    client: PBClient, client_id: str, progress: Progress
-) -> list[tuple[Bom, RemoteMeta]]:
+async def _read_boms(client: PBClient, client_id: str, progress: Progress) -> list[dict[str, Any]]:
     # Inactive BOMs are always read, as plan reads them: an inactive BOM beside an active
     # one of the same key is history, and several of either are an error plan would raise.
     pages = client.search_boms(
         client_id, include_inactive=True, on_page=_page_counter(BOMS_TASK, progress)
     )
-    found = [
-        wire.bom_from_wire(obj)
-        async for obj in pages
-        if obj.get("clientId", client_id) == client_id
-    ]
+    found = [obj async for obj in pages if obj.get("clientId", client_id) == client_id]
     progress.done(BOMS_TASK)
     return found
 
@@ -221,6 +223,7 @@ class Chosen:
     skipped_inactive_boms: int = 0
     not_targeted: int = 0
     kept_for_references: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
 
 def choose(remote: ResourceSet, options: ImportOptions) -> Chosen:
@@ -229,7 +232,12 @@ def choose(remote: ResourceSet, options: ImportOptions) -> Chosen:
     the catalog declares everything its BOMs reference."""
     selected = Selector(options.targets, ())
     chosen = Chosen(ResourceSet())
-    boms = {k: b for k, b in remote.boms.items() if selected(k.address, k.sku)}
+    chosen.unreadable = [f"{address}: {why}" for address, why in sorted(remote.unreadable.items())]
+    boms = {
+        k: b
+        for k, b in remote.boms.items()
+        if selected(k.address, k.sku) and k.address not in remote.unreadable
+    }
     chosen.not_targeted = len(remote.boms) - len(boms)
     for _, bom in sorted(boms.items()):
         if bom.active or options.include_inactive:
@@ -238,6 +246,8 @@ def choose(remote: ResourceSet, options: ImportOptions) -> Chosen:
             chosen.skipped_inactive_boms += 1
     referenced = _referenced_skus(chosen.resources.boms.values())
     for pkey, product in sorted(remote.products.items()):
+        if pkey.address in remote.unreadable:
+            continue
         if not selected(pkey.address, pkey.sku):
             chosen.not_targeted += 1
         elif product.active or options.include_inactive:

@@ -130,6 +130,22 @@ class TestImportSeeded:
         assert not plan.has_changes, [c.address for c in plan.changes]
         assert plan.summary.total("no_op") == len(load_catalog(out).resources)
 
+    def test_unreadable_objects_are_left_out_and_named(self, world: World, tmp_path: Path) -> None:
+        """Objects reconcile cannot represent are listed, not imported, and plan stays empty."""
+        world.admin.load(
+            products=[
+                remote(product("PLAIN")),
+                {**remote(product("ODD")), "brand": "Kiln"},  # an undocumented top-level field
+            ],
+            boms=[{**remote(bom("KIT-X", {"PLAIN": 1})), "billOfMaterialDetails": "none"}],
+        )
+        result = run_import(world, tmp_path / "imported")
+        assert product_skus(tmp_path / "imported") == {"PLAIN"}
+        assert [entry.split(":")[0] for entry in result.unreadable] == ["bom.KIT-X", "product.ODD"]
+        plan = plan_of(tmp_path / "imported", world).plan
+        assert not plan.has_changes
+        assert len(plan.unreadable) == 2
+
     def test_old_products_are_imported(self, world: World, tmp_path: Path) -> None:
         """A product created years ago, which a plain search hides, is imported."""
         seed(world)
