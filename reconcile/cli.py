@@ -226,13 +226,16 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     help="directory to write the *.schema.json files into",
 )
 def schemas(out_dir: pathlib.Path) -> int:
-    """Write the JSON Schemas of catalog files, reconcile.yaml and saved plans."""
+    """Write the JSON Schemas of catalog files, reconcile.yaml and saved plans.
+
+    Exits 64 when --out cannot be created or written (the message says why).
+    """
     from reconcile.desired import write_schemas
 
     try:
         written = write_schemas(out_dir, schema_documents())
     except OSError as e:
-        return fail(ReconcileError(f"cannot write schemas to {out_dir}: {e.strerror or e}"))
+        return fail(UsageError(f"cannot write schemas to {out_dir}: {e.strerror or e}"))
     for path in written:
         click.echo(f"wrote {path}")
     return EXIT_OK

@@ -115,6 +115,14 @@ class TestSchemasCommand:
         committed = Path(__file__).parents[2] / "schemas" / "plan.schema.json"
         assert (tmp_path / "plan.schema.json").read_text() == committed.read_text()
 
+    def test_unwritable_out_exits_64(self, tmp_path: Path) -> None:
+        """An --out that cannot be created is the user's path: exit 64 with the reason."""
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        result = run("schemas", "--out", str(blocker / "sub"))
+        assert result.return_value == 64
+        assert f"cannot write schemas to {blocker / 'sub'}: " in result.stderr
+
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
