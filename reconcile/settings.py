@@ -149,12 +149,24 @@ def credential_variables(env_name: str) -> tuple[tuple[str, str], tuple[str, str
 
 
 def credentials_for(env_name: str, environ: Mapping[str, str]) -> Credentials:
-    """Read an environment's credentials; the error names the variables, never values."""
+    """Read an environment's credentials; the error names the variables, never values.
+
+    The per-environment pair wins when complete. Half a pair (a key without its secret,
+    or the reverse) is an error naming the missing variable: falling back to the other
+    pair could send one environment's requests with another's credentials.
+    """
     specific, generic = credential_variables(env_name)
     for key_var, secret_var in (specific, generic):
         key, secret = environ.get(key_var), environ.get(secret_var)
         if key and secret:
             return Credentials(SecretStr(key), SecretStr(secret))
+        if key or secret:
+            present, missing = (key_var, secret_var) if key else (secret_var, key_var)
+            raise AuthError(
+                f"incomplete credentials for environment {env_name!r}: {present} is set but "
+                f"{missing} is not; set {missing} too",
+                operation="credentials",
+            )
     raise AuthError(
         f"no credentials for environment {env_name!r}: set {specific[0]} and {specific[1]} "
         f"(or {generic[0]} and {generic[1]})",

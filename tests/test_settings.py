@@ -118,7 +118,33 @@ class TestCredentials:
         assert "k2" not in repr(credentials)
 
     def test_missing_credentials_name_the_variables_only(self) -> None:
-        """The error lists the variable names and never a value."""
-        with pytest.raises(AuthError, match="PB_SANDBOX_API_KEY") as caught:
-            credentials_for("sandbox", {"PB_API_KEY": "secret-value"})
+        """With nothing set, the error lists both pairs of variable names."""
+        with pytest.raises(AuthError) as caught:
+            credentials_for("sandbox", {"PB_OTHER_API_KEY": "secret-value"})
+        assert str(caught.value) == (
+            "credentials: no credentials for environment 'sandbox': set PB_SANDBOX_API_KEY and "
+            "PB_SANDBOX_API_SECRET (or PB_API_KEY and PB_API_SECRET)"
+        )
         assert "secret-value" not in str(caught.value)
+
+    @pytest.mark.parametrize(
+        ("environ", "present", "missing"),
+        [
+            ({"PB_API_KEY": "secret-value"}, "PB_API_KEY", "PB_API_SECRET"),
+            ({"PB_API_SECRET": "secret-value"}, "PB_API_SECRET", "PB_API_KEY"),
+            (
+                {"PB_SANDBOX_API_KEY": "secret-value", "PB_API_KEY": "k", "PB_API_SECRET": "s"},
+                "PB_SANDBOX_API_KEY",
+                "PB_SANDBOX_API_SECRET",
+            ),
+        ],
+    )
+    def test_half_a_pair_names_the_missing_variable(
+        self, environ: dict[str, str], present: str, missing: str
+    ) -> None:
+        """A key without its secret (or the reverse) names exactly the variable to set."""
+        with pytest.raises(AuthError) as caught:
+            credentials_for("sandbox", environ)
+        message = str(caught.value)
+        assert f"{present} is set but {missing} is not; set {missing} too" in message
+        assert "secret-value" not in message
