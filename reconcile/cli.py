@@ -99,8 +99,16 @@ def cli(ctx: click.Context, no_color: bool, verbose: int, quiet: bool) -> None:
 
 def fail(error: ReconcileError) -> int:
     """Report an expected error on stderr and return its exit code."""
-    click.echo(f"Error: {error}", err=True)
+    click.echo(f"Error: {safe(str(error))}", err=True)
     return error.exit_code
+
+
+def safe(text: str) -> str:
+    """Text for the terminal: control characters and bidi overrides (from SKUs, paths,
+    PB's messages) shown escaped, never acted on; line breaks kept."""
+    from reconcile.plan.render import printable
+
+    return printable(text, newlines=True)
 
 
 # ---- commands are registered below, one section per command ----
@@ -338,7 +346,7 @@ class RichProgress:
 
     def note(self, message: str) -> None:
         if self.notes:
-            self.console.print(Text(message, style="dim"))
+            self.console.print(Text(safe(message), style="dim"))
 
 
 def _run(output: Output, work: Callable[[RichProgress], Coroutine[Any, Any, T]]) -> T:
@@ -413,7 +421,7 @@ def _print_plan(output: Output, plan: Plan, fmt: str, violations: Sequence[str] 
 
 def _print_warnings(output: Output, problems: Sequence[Problem]) -> None:
     for problem in problems:
-        output.err.print(Text(str(problem), style="yellow"))
+        output.err.print(Text(safe(str(problem)), style="yellow"))
 
 
 @cli.command("plan")
@@ -467,9 +475,12 @@ def plan_command(
         if out_file is not None:
             _write_output(out_file, plan.to_json(), "the plan")
             output.err.print(
-                f"Saved the plan to {out_file}; apply it with `reconcile apply "
-                f"{directory} --plan {out_file}`.",
-                highlight=False,
+                Text(
+                    safe(
+                        f"Saved the plan to {out_file}; apply it with `reconcile apply "
+                        f"{directory} --plan {out_file}`."
+                    )
+                )
             )
         if summary_json is not None:
             summary = json.dumps(render_summary_json(plan, safety), indent=2)
@@ -552,8 +563,12 @@ def _apply_saved(
 
     plan = _read_plan(plan_file)
     output.err.print(
-        f"Applying the saved plan {plan_file} ({len(plan.changes)} changes) to {plan.environment}…",
-        highlight=False,
+        Text(
+            safe(
+                f"Applying the saved plan {plan_file} ({len(plan.changes)} changes) "
+                f"to {plan.environment}…"
+            )
+        )
     )
     return _run(
         output,
@@ -633,9 +648,14 @@ def _print_report(output: Output, report: ApplyReport, again: str) -> None:
         for r in problems:
             style = "red" if r.status == "failed" else "yellow"
             table.add_row(
-                r.address, r.action, Text(r.status, style=style), r.message, r.transaction_id
+                safe(r.address),
+                r.action,
+                Text(r.status, style=style),
+                safe(r.message),
+                safe(r.transaction_id),
             )
         output.out.print(table)
+    again = safe(again)
     words = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     if report.already_applied:  # "3 done" → "3 done (2 already applied)"
         done = f"{counts['done']} done"
@@ -976,10 +996,10 @@ def doctor(output: Output, directory: pathlib.Path, env: str | None) -> int:
 
 def _print_check(output: Output, check: Any) -> None:
     line = Text(f"{check.status:<8}", style=DOCTOR_STYLES[check.status])
-    line.append(f"{check.name:<12}{check.detail}")
+    line.append(f"{check.name:<12}{safe(check.detail)}")
     output.out.print(line)
     if check.hint:
-        output.out.print(Text(f"{'':<20}hint: {check.hint}", style="dim"))
+        output.out.print(Text(f"{'':<20}hint: {safe(check.hint)}", style="dim"))
 
 
 def main(argv: list[str] | None = None) -> None:

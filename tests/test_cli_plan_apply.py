@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,6 +158,30 @@ class TestPlanCommand:
         world.write(**KIT)
         result = cli(world, "plan", str(world.directory), "--env", "nowhere")
         assert result.code == 3 and "nowhere" in result.stderr
+
+
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]")
+HOSTILE = "E\x1b[2J\x1b]0;pwned\x07\u202e"
+
+
+class TestTerminalSafety:
+    """User data never sends control characters or bidi overrides to the terminal."""
+
+    def test_sku_in_pb_is_printed_escaped(self, world: World) -> None:
+        """A SKU PB holds with escape sequences is listed escaped on stdout and stderr."""
+        world.admin.load(products=[remote(product(HOSTILE))])
+        world.write(products=[product("A")])
+        result = cli(world, "plan", str(world.directory))
+        assert result.code == 0, result.stderr
+        assert "E\\x1b[2J\\x1b]0;pwned\\x07\\u202e" in result.stdout
+        assert not RAW_CONTROL.search(result.stdout + result.stderr)
+
+    def test_error_messages_are_escaped(self, tmp_path: Path) -> None:
+        """An error naming user input (a file name) shows its control characters escaped."""
+        result = run(["show", str(tmp_path / f"{HOSTILE}.json")])
+        assert result.code == 64
+        assert "\\x1b[2J" in result.stderr
+        assert not RAW_CONTROL.search(result.stdout + result.stderr)
 
 
 class TestColour:

@@ -2,7 +2,9 @@
 
 Renderers only read a plan. User data (names, descriptions, SKUs) is appended to rich
 ``Text`` as plain strings, never parsed as markup, so a product called ``[/]`` prints as
-itself. The JSON rendering is the plan's own ``Plan.to_json()``.
+itself; and every character a terminal would act on (control characters, bidi
+overrides) is shown escaped (``printable``), so a SKU cannot clear the screen or retitle
+the window. The JSON rendering is the plan's own ``Plan.to_json()``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,26 @@ DECLARED_INACTIVE = "declared active: false in the catalog"
 ABSENT = "(absent)"
 CLEARED = "(cleared)"
 ARROW = " → "
+
+#: Characters a terminal acts on or that reorder what is shown: C0 and C1 controls, DEL,
+#: line/paragraph separators and the bidirectional marks, embeddings and overrides.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """``text`` safe to show on a terminal: each control or bidi character is written as
+    its escape (``\\x1b``, ``\\u202e``); with ``newlines``, line breaks are kept."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if newlines and char == "\n":
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(escape, text)
 
 
 def summary_line(plan: Plan) -> str:
@@ -115,10 +137,12 @@ class _TextWriter:
         self.color = color
 
     def add(self, content: str, style: str = "") -> None:
-        self.text.append(content, style=style if self.color and style else None)
+        """Append ``content`` (user data welcome: it is escaped with ``printable``)."""
+        self.text.append(printable(content), style=style if self.color and style else None)
 
     def line(self, content: str = "", style: str = "") -> None:
-        self.add(content + "\n", style)
+        self.add(content, style)
+        self.text.append("\n")
 
 
 def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> Text:
@@ -230,9 +254,10 @@ def render_markdown(plan: Plan, *, max_chars: int = 65_000, violations: Sequence
     """
     if max_chars < MIN_MARKDOWN_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_MARKDOWN_CHARS}, got {max_chars}")
-    budget = _Budget(_markdown_summary(plan), max_chars)
+    budget = _Budget(printable(_markdown_summary(plan), newlines=True), max_chars)
     for title, blocks, unit in _markdown_sections(plan, violations):
-        budget.section(title, blocks, unit)
+        safe = [printable(block, newlines=True) for block in blocks]
+        budget.section(printable(title), safe, unit)
     return budget.finish()
 
 

@@ -11,6 +11,7 @@ from reconcile.models import Bom, Product, VendorDetails
 from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
 from reconcile.plan.render import (
     comment_marker,
+    printable,
     render_markdown,
     render_summary_json,
     render_text,
@@ -266,6 +267,49 @@ class TestMarkdown:
     def test_small_plan_is_not_truncated(self) -> None:
         """A plan that fits is rendered whole, without a truncation note."""
         assert "Truncated" not in render_markdown(review_plan())
+
+
+HOSTILE = "E\x1b[2J\x1b]0;pwned\x07\u202e\x9b"
+
+
+def hostile_plan() -> Plan:
+    """A plan whose addresses, unmanaged and unreadable lists and warnings carry
+    terminal escape sequences and a bidi override (as PB may hold such SKUs)."""
+    plan = make_plan([product("A", description="new")], [product("A"), product("Z")], prune=False)
+    change = plan.changes[0].model_copy(update={"address": f"product.{HOSTILE}"})
+    warning = plan.warnings[0] if plan.warnings else None
+    return plan.model_copy(
+        update={
+            "changes": [change],
+            "unmanaged": [f"product.{HOSTILE}"],
+            "unreadable": [f"product.{HOSTILE}: odd {HOSTILE}"],
+            "warnings": [] if warning is None else [warning],
+            "environment": f"env{HOSTILE}",
+        }
+    )
+
+
+class TestTerminalSafety:
+    """No character a terminal would act on reaches it from user data."""
+
+    def test_text_escapes_control_and_bidi_characters(self) -> None:
+        """Every control character and bidi override shows as its escape, everywhere."""
+        text = render_text(hostile_plan(), color=True).plain
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", text)
+        assert "product.E\\x1b[2J\\x1b]0;pwned\\x07\\u202e\\x9b" in text
+        assert text.count("\\x1b[2J") >= 3  # header, change, unmanaged, unreadable
+
+    def test_markdown_escapes_control_and_bidi_characters(self) -> None:
+        """The markdown comment has no raw control characters but its line breaks."""
+        text = render_markdown(hostile_plan())
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", text)
+        assert "\\x1b" in text and "\\u202e" in text
+
+    def test_printable_keeps_newlines_only_when_asked(self) -> None:
+        """printable escapes a newline by default and keeps it with newlines=True."""
+        assert printable("a\nb\tc") == "a\\x0ab\\x09c"
+        assert printable("a\nb", newlines=True) == "a\nb"
+        assert printable("ünïcode ✓") == "ünïcode ✓"
 
 
 class TestSummaryJson:
