@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from reconcile.errors import AuthError, SettingsError
 
@@ -52,6 +52,29 @@ BUILTIN_ENVIRONMENTS: dict[str, Environment] = {
     "sandbox": Environment(base_url=PB_SANDBOX_URL),
     "production": Environment(base_url=PB_PRODUCTION_URL, require_plan_file=True),
 }
+
+
+#: An environment's target: a user entry setting either replaces both of the built-in's.
+_TARGET_FIELDS = frozenset({"base_url", "embedded"})
+
+
+def merge_builtin(name: str, entry: object) -> object:
+    """A user entry named like a built-in environment, merged over the built-in.
+
+    Fields the entry does not set keep the built-in's values (so `production` keeps
+    `require_plan_file: true` unless the entry says false); setting `base_url` or
+    `embedded` replaces the target as a whole. Anything but a mapping is returned as
+    given, for validation to report.
+    """
+    builtin = BUILTIN_ENVIRONMENTS.get(name)
+    if isinstance(entry, Environment):
+        entry = {f: getattr(entry, f) for f in entry.model_fields_set}
+    if builtin is None or not isinstance(entry, dict):
+        return entry
+    inherited = {f: getattr(builtin, f) for f in builtin.model_fields_set}
+    if _TARGET_FIELDS & entry.keys():
+        inherited = {f: v for f, v in inherited.items() if f not in _TARGET_FIELDS}
+    return {**inherited, **entry}
 
 
 class Limits(BaseModel):
@@ -102,10 +125,21 @@ class Settings(BaseModel):
         default=None, description="PB client id used by resources that do not name one"
     )
     default_environment: str = LOCAL
-    environments: dict[str, Environment] = Field(default_factory=dict)
+    environments: dict[str, Environment] = Field(
+        default_factory=dict,
+        description="named targets; an entry named local, sandbox or production is merged "
+        "over the built-in one (unset fields keep the built-in values)",
+    )
     limits: Limits = Field(default_factory=Limits)
     safety: Safety = Field(default_factory=Safety)
     prune: bool = Field(default=False, description="deactivate remote resources not declared")
+
+    @field_validator("environments", mode="before")
+    @classmethod
+    def _merge_builtins(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        return {name: merge_builtin(name, entry) for name, entry in value.items()}
 
     @model_validator(mode="after")
     def _default_environment_exists(self) -> Settings:

@@ -8,7 +8,7 @@ import pytest
 
 from reconcile.desired import load_settings
 from reconcile.errors import AuthError, SettingsError
-from reconcile.settings import Settings, credentials_for
+from reconcile.settings import Environment, Settings, credentials_for
 
 
 def settings_problems(tmp_path: Path, text: str) -> list[str]:
@@ -148,3 +148,40 @@ class TestCredentials:
         message = str(caught.value)
         assert f"{present} is set but {missing} is not; set {missing} too" in message
         assert "secret-value" not in message
+
+
+class TestBuiltinOverrides:
+    def test_redefined_production_keeps_require_plan_file(self, tmp_path: Path) -> None:
+        """A production entry that only moves base_url still requires a saved plan."""
+        (tmp_path / "reconcile.yaml").write_text(
+            "client_id: D\nenvironments:\n  production:\n    base_url: https://pb.example\n"
+        )
+        env = load_settings(tmp_path).environment("production")[1]
+        assert env.base_url == "https://pb.example"
+        assert env.require_plan_file is True
+
+    def test_explicit_false_wins(self, tmp_path: Path) -> None:
+        """require_plan_file: false on production is honoured when written out."""
+        (tmp_path / "reconcile.yaml").write_text(
+            "client_id: D\nenvironments:\n  production:\n    require_plan_file: false\n"
+        )
+        env = load_settings(tmp_path).environment("production")[1]
+        assert (env.base_url, env.require_plan_file) == (
+            "https://shipping-api.pitneybowes.com",
+            False,
+        )
+
+    def test_new_target_replaces_the_builtin_target(self, tmp_path: Path) -> None:
+        """embedded: true on sandbox drops the built-in base_url instead of clashing with it."""
+        (tmp_path / "reconcile.yaml").write_text(
+            "client_id: D\nenvironments:\n  sandbox:\n    embedded: true\n"
+        )
+        env = load_settings(tmp_path).environment("sandbox")[1]
+        assert (env.embedded, env.base_url) == (True, None)
+
+    def test_models_built_in_code_merge_too(self) -> None:
+        """Settings built from Environment objects merge over the built-ins the same way."""
+        settings = Settings(
+            client_id="D", environments={"production": Environment(base_url="https://x.example")}
+        )
+        assert settings.environment("production")[1].require_plan_file is True
