@@ -14,7 +14,6 @@ one kit and node, an object the models cannot represent) are refused here too.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,7 +28,7 @@ from reconcile.plan.plan import Selector
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.connect import SANDBOX_DIR, connect, sandbox_path
-from reconcile.remote.fetch import decode
+from reconcile.remote.fetch import both, decode
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.settings import SETTINGS_FILE, Settings
 
@@ -164,11 +163,12 @@ def source_settings(source_dir: Path) -> Settings:
 
 async def read_everything(client: PBClient, client_id: str, progress: Progress) -> ResourceSet:
     """Every product and BOM of ``client_id``, as models; PB's JSON is dropped page by page."""
-    async with asyncio.TaskGroup() as group:
-        products = group.create_task(_read_products(client, client_id, progress))
-        boms = group.create_task(_read_boms(client, client_id, progress))
-    remote = products.result()
-    read_boms = decode((), boms.result())
+    # both(), not a TaskGroup: a failure (bad credentials, PB unreachable) must reach the
+    # command as itself (exit 4 with its message), not wrapped in an ExceptionGroup.
+    remote, bom_objects = await both(
+        _read_products(client, client_id, progress), _read_boms(client, client_id, progress)
+    )
+    read_boms = decode((), bom_objects)
     remote.boms = read_boms.boms
     remote.unreadable.update(read_boms.unreadable)
     return remote

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -409,6 +410,48 @@ class TestImportCommand:
         assert sandbox_path(out).is_file()
         plan = self.invoke(["plan", str(out), "--detailed-exitcode"])
         assert plan.return_value == 0, plan.output
+
+    def remote_source(self, tmp_path: Path, url: str) -> Path:
+        """A --from catalog naming environment `fx` at ``url``, with one quick attempt."""
+        source = tmp_path / "source"
+        source.mkdir()
+        settings = {
+            "client_id": CLIENT,
+            "environments": {"fx": {"base_url": url}},
+            "limits": {"retry_attempts": 1, "connect_timeout_seconds": 2},
+        }
+        (source / "reconcile.yaml").write_text(json.dumps(settings))
+        return source
+
+    def test_rejected_credentials_exit_4_naming_the_variables(
+        self, sandbox: Any, tmp_path: Path
+    ) -> None:
+        """Wrong credentials are an auth error (exit 4, variables named), not a crash."""
+        source = self.remote_source(tmp_path, sandbox.url)
+        out = tmp_path / "out"
+        result = self.invoke(
+            ["import", "--env", "fx", "--from", str(source), "--out", str(out)],
+            env={"PB_API_KEY": "bad", "PB_API_SECRET": "x"},
+        )
+        assert result.return_value == 4, result.output
+        assert "PB_API_KEY" in result.stderr and "ExceptionGroup" not in result.stderr
+        assert not out.exists()
+
+    def test_unreachable_server_exits_4(self, tmp_path: Path) -> None:
+        """A loopback port with nothing listening is a remote error (exit 4), not a crash."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        source = self.remote_source(tmp_path, f"http://127.0.0.1:{port}")
+        out = tmp_path / "out"
+        result = self.invoke(
+            ["import", "--env", "fx", "--from", str(source), "--out", str(out)],
+            env={"PB_API_KEY": "k", "PB_API_SECRET": "s"},
+        )
+        assert result.return_value == 4, result.output
+        assert "Error: token: could not connect" in result.stderr
+        assert "ExceptionGroup" not in result.stderr
+        assert not out.exists()
 
     def test_non_empty_out_exits_64(self, tmp_path: Path) -> None:
         """A non-empty --out makes the command exit 64 naming --force."""
