@@ -19,11 +19,11 @@ from reconcile.desired import Catalog, load_catalog, load_settings
 from reconcile.errors import Problem, RemoteError, StalePlan
 from reconcile.models import ResourceSet
 from reconcile.plan.change import PlanWarning
-from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
+from reconcile.plan.plan import ExistingCounts, Plan, add_inventory_warnings, build_plan
 from reconcile.remote.apply import ApplyReport, Freshness, apply_changes, check_freshness
 from reconcile.remote.client import PBClient
 from reconcile.remote.connect import ConnectionInfo, connect
-from reconcile.remote.fetch import fetch_current_state, fetch_inventory, reread
+from reconcile.remote.fetch import count_existing, fetch_current_state, fetch_inventory, reread
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.settings import Environment, Settings
 
@@ -178,7 +178,7 @@ async def apply_saved_plan(
     _check_plan_target(plan, env_name, client_id, info)
     async with client:
         if not force:
-            plan.raise_if_unsafe(settings.safety)
+            await _raise_if_unsafe_now(client, plan, settings, progress)
         fresh = await _still_fresh(
             client,
             plan,
@@ -187,6 +187,20 @@ async def apply_saved_plan(
             "Make a new plan (`reconcile plan --out FILE`) and review it again.",
         )
         return await _apply(client, plan, settings, fresh, progress)
+
+
+async def _raise_if_unsafe_now(
+    client: PBClient, plan: Plan, settings: Settings, progress: Progress
+) -> None:
+    """A saved plan's safety check, with the denominators PB holds now (exit 6).
+
+    The plan file's ``existing`` counts are not trusted: an edited file could raise them
+    to pass the thresholds. Counting costs one one-item search page per kind.
+    """
+    progress.note("Counting what PB holds, for the safety check…")
+    products, boms = await count_existing(client, plan.client_id)
+    now = plan.model_copy(update={"existing": ExistingCounts(product=products, bom=boms)})
+    now.raise_if_unsafe(settings.safety)
 
 
 async def _still_fresh(

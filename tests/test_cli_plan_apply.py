@@ -225,6 +225,23 @@ class TestApplyCommand:
         forced = cli(world, "apply", str(world.directory), "--auto-approve", "--force")
         assert forced.code == 0
 
+    def test_saved_plan_safety_counts_what_pb_holds(self, world: World, tmp_path: Path) -> None:
+        """apply --plan checks safety against PB's own counts: raising the plan file's
+        `existing` does not let an unsafe prune through (6); --force still applies it."""
+        world.admin.load(products=[remote(product(f"P{i}")) for i in range(10)])
+        world.write(products=[product("A")])
+        plan_file = tmp_path / "unsafe.json"
+        made = cli(world, "plan", str(world.directory), "--prune", "--out", str(plan_file))
+        assert made.code == 0 and "Unsafe plan" in made.stdout
+        data = json.loads(plan_file.read_text())
+        plan_file.write_text(json.dumps({**data, "existing": {"product": 1000, "bom": 0}}))
+        refused = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
+        assert refused.code == 6, refused.stderr + refused.stdout
+        assert "10 of 10 products" in refused.stderr
+        assert world.admin.count(route="/products/bulk") == 0
+        forced = cli(world, "apply", str(world.directory), "--plan", str(plan_file), "--force")
+        assert forced.code == 0, forced.stderr + forced.stdout
+
     def test_partial_failure_exits_5_with_table(self, world: World) -> None:
         """A failed write exits 5 and names the resource and PB's reason."""
         world.write(products=[product("A"), product("BAD", createDate="yesterday")])

@@ -427,6 +427,15 @@ class PBClient:
         body = _search_body(client_id, fields, None)
         return self._paged(_Search("bom.search", wire.BOMS_SEARCH_PATH, body, "boms"), on_page)
 
+    async def search_boms_page(
+        self, client_id: str, page: int, size: int, *, include_inactive: bool = False
+    ) -> Json:
+        """One raw page of the BOM search (its ``totalElements`` counts the client's BOMs)."""
+        fields = [dict(wire.BOM_INCLUDE_INACTIVE)] if include_inactive else []
+        body = _search_body(client_id, fields, None)
+        search = _Search("bom.search", wire.BOMS_SEARCH_PATH, body, "boms")
+        return await self._page(search, page, size)
+
     # -- inventory -----------------------------------------------------------------------
 
     def inventory_snapshot(
