@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import pathlib
+import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Sequence
@@ -197,11 +198,16 @@ def fmt_command(paths: tuple[pathlib.Path, ...], check: bool, show_diff: bool) -
     Keys in the documented order, mappings indented 2, list dashes offset 2; comments
     and the schema modeline are kept. With --check, exits 1 when a file would change
     (like black and ruff). Exits 3 when a file does not read cleanly (syntax error,
-    duplicate key, anchor, tag, too deep, not UTF-8); such files are left alone.
+    duplicate key, anchor, tag, too deep, not UTF-8, not products/boms); such files are
+    left alone. Only catalog files are touched: exits 64, changing nothing, when a path
+    is not in a catalog (no reconcile.yaml at or above it) or a file is not *.yaml/*.yml.
     """
     from reconcile.desired import format_files
 
-    result = format_files(list(paths) or [pathlib.Path()], check=check)
+    try:
+        result = format_files(list(paths) or [pathlib.Path()], check=check)
+    except UsageError as e:
+        return fail(e)
     for path in result.changed:
         if show_diff:
             click.echo(result.diffs[path], nl=False)
@@ -469,18 +475,16 @@ def plan_command(
     except ReconcileError as e:
         return fail(e)
     plan, safety = result.plan, result.settings.safety
+    env_name = plan.environment
     _print_warnings(output, result.catalog_warnings)
     _print_plan(output, plan, fmt, plan.safety_report(safety))
     try:  # after printing: an unwritable path must not cost the reader the plan
         if out_file is not None:
             _write_output(out_file, plan.to_json(), "the plan")
+            default = env_name == result.settings.default_environment
+            command = apply_plan_command(directory, None if default else env_name, out_file)
             output.err.print(
-                Text(
-                    safe(
-                        f"Saved the plan to {out_file}; apply it with `reconcile apply "
-                        f"{directory} --plan {out_file}`."
-                    )
-                )
+                Text(safe(f"Saved the plan to {out_file}; apply it with `{command}`."))
             )
         if summary_json is not None:
             summary = json.dumps(render_summary_json(plan, safety), indent=2)
@@ -488,6 +492,15 @@ def plan_command(
     except ReconcileError as e:
         return fail(e)
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def apply_plan_command(directory: pathlib.Path, env: str | None, plan_file: pathlib.Path) -> str:
+    """The shell command that applies a saved plan (``--env`` only when given), quoted
+    so that it can be pasted whatever the paths hold."""
+    words = ["reconcile", "apply", str(directory)]
+    if env is not None:
+        words += ["--env", env]
+    return shlex.join([*words, "--plan", str(plan_file)])
 
 
 def _write_output(path: pathlib.Path, text: str, what: str) -> None:
@@ -539,7 +552,7 @@ def apply_command(
                     "as reviewed. Pass them to `reconcile plan --out FILE` instead"
                 )
             report = _apply_saved(output, directory, env, plan_file, force)
-            again = f"run `reconcile apply {directory} --plan {plan_file}` again"
+            again = f"run `{apply_plan_command(directory, env, plan_file)}` again"
         else:
             again = "run apply again"
             selection = _selection(prune, targets, excludes)
@@ -593,8 +606,9 @@ def _plan_and_apply(
     if environment.require_plan_file:
         raise UsageError(
             f"environment {env_name!r} applies only reviewed plans (require_plan_file: true). "
-            f"Run `reconcile plan {directory} --env {env_name} --out plan.json`, review it, "
-            f"then `reconcile apply {directory} --env {env_name} --plan plan.json`"
+            f"Run `{shlex.join(['reconcile', 'plan', str(directory), '--env', env_name])} "
+            f"--out plan.json`, review it, then "
+            f"`{apply_plan_command(directory, env_name, pathlib.Path('plan.json'))}`"
         )
     if not auto_approve and not sys.stdin.isatty():
         raise UsageError(

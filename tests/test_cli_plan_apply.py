@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,6 +116,38 @@ class TestPlanCommand:
         assert json.loads(plan_file.read_text())["format_version"].startswith("1.")
         assert json.loads(summary.read_text())
         assert not list(tmp_path.glob(".plan.json.*")), "no temporary file left behind"
+
+    def test_apply_hint_names_the_environment_and_quotes_paths(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """The `apply it with` hint after --out names a non-default --env and quotes the
+        paths, and running exactly that command applies the plan."""
+        world.settings["default_environment"] = "local"
+        world.write(**KIT)
+        plan_file = tmp_path / "my plan.json"
+        made = cli(world, "plan", str(world.directory), "--env", "test", "--out", str(plan_file))
+        assert made.code == 0, made.stderr
+        hint = re.search(r"apply it with `([^`]*)`", made.stderr.replace("\n", ""))
+        assert hint is not None, made.stderr
+        words = shlex.split(hint.group(1))
+        assert words == [
+            "reconcile",
+            "apply",
+            str(world.directory),
+            "--env",
+            "test",
+            "--plan",
+            str(plan_file),
+        ]
+        applied = cli(world, *words[1:])
+        assert applied.code == 0, applied.stderr + applied.stdout
+
+    def test_apply_hint_omits_the_default_environment(self, world: World, tmp_path: Path) -> None:
+        """For the default environment the hint has no --env."""
+        world.write(**KIT)
+        made = cli(world, "plan", str(world.directory), "--out", str(tmp_path / "p.json"))
+        stderr = made.stderr.replace("\n", "")
+        assert "apply it with `reconcile apply" in stderr and "--env" not in stderr
 
     def test_unwritable_out_prints_the_plan_then_exits_64(
         self, world: World, tmp_path: Path
