@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import io
 import itertools
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,11 +22,12 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from reconcile.desired.catalog import catalog_files
+from reconcile.desired.catalog import SECTIONS, catalog_files
 from reconcile.desired.layout import ORDERS, canonical_order, round_trip_yaml
+from reconcile.desired.messages import type_name, yaml_key
 from reconcile.desired.source import display_path, read_source
 from reconcile.desired.writer import emit
-from reconcile.errors import Problem
+from reconcile.errors import Problem, UsageError
 from reconcile.settings import SETTINGS_FILE, Limits
 
 
@@ -84,17 +86,51 @@ def format_text(text: str, *, reorder: bool = True) -> str:
     return out.getvalue()
 
 
+def catalog_root(path: Path) -> Path | None:
+    """The catalog ``path`` belongs to: the nearest directory at or above it holding
+    reconcile.yaml, looking no higher than the git repository's root (or ``/``)."""
+    absolute = Path(os.path.abspath(path))
+    here = absolute if absolute.is_dir() else absolute.parent
+    for directory in (here, *here.parents):
+        if (directory / SETTINGS_FILE).is_file():
+            return directory
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
 def fmt_targets(paths: Iterable[Path]) -> list[Path]:
-    """Files to format: each regular file given, and for a directory its catalog files and
-    reconcile.yaml."""
+    """The catalog files to format: for a directory of a catalog, its catalog files (and
+    reconcile.yaml at the catalog's root); each named file that is a catalog file.
+
+    Raises UsageError, before anything is read, for a path outside any catalog, a named
+    file that is not ``*.yaml``/``*.yml``, or one in a hidden directory: fmt never
+    rewrites a file it does not know to be part of a catalog.
+    """
     targets: list[Path] = []
     for path in paths:
+        root = catalog_root(path)
+        if root is None:
+            raise UsageError(_outside_catalog(path))
+        inside = Path(os.path.abspath(path)).relative_to(root)
+        if any(part.startswith(".") for part in inside.parts):
+            raise UsageError(f"{path}: hidden files and directories are not part of the catalog")
         if path.is_dir():
             settings = path / SETTINGS_FILE
             targets += ([settings] if settings.is_file() else []) + catalog_files(path)
+        elif path.suffix not in (".yaml", ".yml"):
+            raise UsageError(f"{path}: not a catalog file; fmt formats *.yaml and *.yml files")
         elif path.is_file():  # never a FIFO or device: reading it could block
             targets.append(path)
     return targets
+
+
+def _outside_catalog(path: Path) -> str:
+    what = "is not a catalog directory" if path.is_dir() else "is not part of a catalog"
+    return (
+        f"{path} {what}: no {SETTINGS_FILE} in it or any directory above it (up to the git "
+        "root); fmt only rewrites catalog files, so name the catalog directory"
+    )
 
 
 def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
@@ -114,6 +150,10 @@ def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
             continue
         before = source.text
         reorder = path.name != SETTINGS_FILE
+        foreign = _not_catalog_shaped(source.data, settings=not reorder)
+        if foreign:
+            result.problems.append(Problem(source.display, 1, 1, f"cannot format: {foreign}"))
+            continue
         if _known_canonical(before, source.data, reorder=reorder):
             continue
         try:
@@ -128,6 +168,23 @@ def format_files(paths: Sequence[Path], *, check: bool = False) -> FormatResult:
         if not check:
             path.write_text(after, encoding="utf-8")
     return result
+
+
+def _not_catalog_shaped(data: Any, *, settings: bool) -> str | None:
+    """Why ``data`` is not the top level of a catalog file (or of reconcile.yaml), if so."""
+    if data is None:
+        return None
+    if settings:
+        if isinstance(data, dict):
+            return None
+        return f"{SETTINGS_FILE} must be a mapping of settings; left alone"
+    expected = "a catalog file is a mapping with `products:` and/or `boms:` lists"
+    if not isinstance(data, dict):
+        return f"{expected}, not a {type_name(data)}; left alone"
+    foreign = [key for key in data if key not in SECTIONS]
+    if foreign:
+        return f"{expected}; found the key {yaml_key(foreign[0])}, so it is left alone"
+    return None
 
 
 def _known_canonical(text: str, data: Any, *, reorder: bool) -> bool:

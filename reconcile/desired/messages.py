@@ -92,6 +92,15 @@ def _type_message(kind: str, path: str, value: Any) -> str:
     return f"{path} must be {expected}, got {got}{hint}"
 
 
+def yaml_key(key: Any) -> str:
+    """A mapping key as YAML writes it: 'name', true, null, 1."""
+    if isinstance(key, str):
+        return repr(key)
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
 def did_you_mean(word: str, candidates: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     if close:

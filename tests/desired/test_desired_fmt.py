@@ -266,6 +266,73 @@ class TestFmtCommand:
         assert (root / "b.yaml").read_text() == MESSY
 
 
+class TestOnlyCatalogFiles:
+    """fmt never rewrites a file it does not know to be part of a catalog."""
+
+    def run(self, *args: str) -> tuple[int, str, str]:
+        return TestFmtCommand().run(*args)
+
+    @pytest.mark.parametrize(("name", "text"), [("notes.txt", "hello\n"), ("real.json", "{}\n")])
+    def test_named_non_yaml_file_is_refused(
+        self, make_catalog: MakeCatalog, name: str, text: str
+    ) -> None:
+        """A named file that is not *.yaml/*.yml exits 64 and stays byte for byte."""
+        root = make_catalog({name: text})
+        code, _, err = self.run(str(root / name))
+        assert code == 64
+        assert f"{root / name}: not a catalog file" in err
+        assert (root / name).read_text() == text
+
+    def test_directory_outside_a_catalog_is_refused(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """fmt DIR (or bare fmt) with no reconcile.yaml at or above exits 64, writing nothing."""
+        (tmp_path / ".git").mkdir()
+        pod = "apiVersion: v1\nkind: Pod\nmetadata:\n    name: web\n"
+        (tmp_path / "k8s").mkdir()
+        (tmp_path / "k8s" / "pod.yaml").write_text(pod)
+        monkeypatch.chdir(tmp_path)
+        for args in (["k8s"], []):
+            code, _, err = self.run(*args)
+            assert code == 64
+            assert "is not a catalog directory: no reconcile.yaml in it" in err
+        assert (tmp_path / "k8s" / "pod.yaml").read_text() == pod
+
+    def test_search_for_the_catalog_stops_at_the_git_root(self, make_catalog: MakeCatalog) -> None:
+        """A repository nested below a catalog is not part of that catalog."""
+        root = make_catalog({"repo/a.yaml": MESSY})
+        (root / "repo" / ".git").mkdir()
+        code, _, err = self.run(str(root / "repo" / "a.yaml"))
+        assert code == 64 and "is not part of a catalog" in err
+        assert (root / "repo" / "a.yaml").read_text() == MESSY
+
+    def test_subdirectory_of_a_catalog_is_formatted(self, make_catalog: MakeCatalog) -> None:
+        """fmt on a folder inside a catalog formats that folder's catalog files."""
+        root = make_catalog({"kits/a.yaml": MESSY, "b.yaml": MESSY})
+        assert self.run(str(root / "kits"))[0] == 0
+        assert (root / "kits" / "a.yaml").read_text() == CANONICAL
+        assert (root / "b.yaml").read_text() == MESSY
+
+    def test_yaml_that_is_not_a_catalog_file_is_left_alone(self, make_catalog: MakeCatalog) -> None:
+        """A catalog YAML file whose top level is not products/boms is reported, not written."""
+        pod = "apiVersion: v1\nkind: Pod\nmetadata:\n    name: web\n"
+        root = make_catalog({"pod.yaml": pod, "list.yaml": "- a\n-   b\n"})
+        for args in ([str(root)], [str(root / "pod.yaml")]):
+            code, out, _ = self.run(*args)
+            assert code == 3
+            assert "cat/pod.yaml:1:1: cannot format: a catalog file is a mapping with " in out
+        assert "found the key 'apiVersion', so it is left alone" in out
+        assert (root / "pod.yaml").read_text() == pod
+        assert (root / "list.yaml").read_text() == "- a\n-   b\n"
+
+    def test_hidden_directory_is_refused(self, make_catalog: MakeCatalog) -> None:
+        """Files under a hidden directory of the catalog (.github/) are not catalog files."""
+        root = make_catalog({".github/ci.yaml": "on:   push\n"})
+        code, _, err = self.run(str(root / ".github" / "ci.yaml"))
+        assert code == 64 and "hidden files and directories" in err
+        assert (root / ".github" / "ci.yaml").read_text() == "on:   push\n"
+
+
 KITS_FILES = sorted((EXAMPLES / "kits").rglob("*.yaml"))
 
 
@@ -276,6 +343,7 @@ class TestFuzz:
         """Mangled files are refused with problems, or formatted idempotently and losslessly."""
         text = mutate(path.read_text(), data)
         with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "reconcile.yaml").write_text("client_id: DEMO\n")
             target = Path(tmp) / "a.yaml"
             target.write_text(text)
             first = format_files([target])
