@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION = "1.0"
+#: (major, minor) of ``FORMAT_VERSION``: plans of this major and at most this minor load.
+_MAJOR, _MINOR = FORMAT_VERSION.split(".")
+SUPPORTED = (int(_MAJOR), int(_MINOR))
 #: Hex characters of ``Plan.fingerprint()`` shown to people.
 FINGERPRINT_SHOWN = 12
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -116,7 +120,8 @@ class Plan(BaseModel):
 
     format_version: str = Field(
         default=FORMAT_VERSION,
-        description="MAJOR.MINOR; readers refuse another MAJOR, MINOR adds optional fields",
+        description="MAJOR.MINOR; readers refuse another MAJOR, and a MINOR above their own "
+        "(a minor version adds optional fields a reader must not silently drop)",
     )
     reconcile_version: str = Field(default=__version__, description="version that wrote it")
     timestamp: str = Field(description="when the plan was made, UTC, YYYY-MM-DDThh:mm:ssZ")
@@ -237,16 +242,35 @@ def _load_json_object(text: str | bytes, source: str) -> dict[str, Any]:
 
 
 def _check_format_version(data: dict[str, Any], source: str) -> None:
+    """Read the plan formats this reconcile knows: its major version, at most its minor.
+
+    A newer minor version may carry fields this reconcile does not know; dropping them
+    would apply something other than what was reviewed, so such a plan is refused too.
+    """
     version = data["format_version"]
-    major = str(version).split(".")[0]
-    if major == Plan.SUPPORTED_MAJOR:
+    parsed = _version_numbers(version)
+    if parsed is None:
+        raise PlanFileError(
+            f"{source} has plan format_version {version!r}, not MAJOR.MINOR; "
+            "make the plan again with `reconcile plan --out FILE`"
+        )
+    if parsed[0] == SUPPORTED[0] and parsed[1] <= SUPPORTED[1]:
         return
-    newer = major.isdigit() and int(major) > int(Plan.SUPPORTED_MAJOR)
-    fix = "upgrade reconcile" if newer else "make the plan again with this reconcile"
+    if parsed > SUPPORTED:
+        raise PlanFileError(
+            f"{source} was made by a newer reconcile (format {version}, this one reads "
+            f"{FORMAT_VERSION}): upgrade reconcile or make the plan again"
+        )
     raise PlanFileError(
         f"{source} has plan format_version {version!r}, but reconcile {__version__} reads "
-        f"{Plan.SUPPORTED_MAJOR}.x only; {fix}"
+        f"{Plan.SUPPORTED_MAJOR}.x only; make the plan again with this reconcile"
     )
+
+
+def _version_numbers(version: Any) -> tuple[int, int] | None:
+    """``"1.0"`` → ``(1, 0)``; None for anything but MAJOR.MINOR in decimal digits."""
+    match = re.fullmatch(r"([0-9]+)\.([0-9]+)", version) if isinstance(version, str) else None
+    return None if match is None else (int(match[1]), int(match[2]))
 
 
 def _validation_message(error: ValidationError, source: str) -> str:

@@ -117,7 +117,9 @@ class TestRefusals:
     def test_newer_major_version(self) -> None:
         """A plan of a newer major format asks for a newer reconcile."""
         text = sample_plan().to_json().replace('"format_version": "1.0"', '"format_version": "2.0"')
-        with pytest.raises(PlanFileError, match=r"format_version .2\.0.*upgrade reconcile"):
+        with pytest.raises(
+            PlanFileError, match=r"newer reconcile \(format 2\.0.*upgrade reconcile"
+        ):
             Plan.from_json(text)
 
     def test_older_major_version(self) -> None:
@@ -126,10 +128,31 @@ class TestRefusals:
         with pytest.raises(PlanFileError, match="make the plan again"):
             Plan.from_json(text)
 
-    def test_same_major_newer_minor_is_read(self) -> None:
-        """A 1.x plan is read by a 1.0 reader."""
-        text = sample_plan().to_json().replace('"format_version": "1.0"', '"format_version": "1.3"')
-        assert Plan.from_json(text).format_version == "1.3"
+    def test_same_major_newer_minor_is_refused(self) -> None:
+        """A 1.1 plan with a field 1.0 does not know is refused (64) as made by a newer
+        reconcile, never read with the new field silently dropped."""
+        data = json.loads(sample_plan().to_json())
+        data.update(format_version="1.1", approvals=["alice"])
+        with pytest.raises(PlanFileError) as caught:
+            Plan.from_json(json.dumps(data), source="p.json")
+        assert caught.value.exit_code == 64
+        assert str(caught.value) == (
+            "p.json was made by a newer reconcile (format 1.1, this one reads 1.0): "
+            "upgrade reconcile or make the plan again"
+        )
+
+    def test_same_or_lower_minor_is_read(self) -> None:
+        """A plan of this reader's own major and minor version loads."""
+        text = sample_plan().to_json()
+        assert Plan.from_json(text).format_version == "1.0"
+
+    @pytest.mark.parametrize("version", ["1", "1.x", "v1.0", 1.0, None, "1.0.1"])
+    def test_malformed_version_is_refused(self, version: object) -> None:
+        """A format_version that is not MAJOR.MINOR is refused with the way out."""
+        data = json.loads(sample_plan().to_json())
+        data["format_version"] = version
+        with pytest.raises(PlanFileError, match=r"not MAJOR\.MINOR"):
+            Plan.from_json(json.dumps(data))
 
     def test_invalid_plan_lists_the_fields(self) -> None:
         """A damaged plan names the fields that are wrong."""
