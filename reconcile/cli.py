@@ -62,21 +62,43 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 }
 
 
+#: The width tables get when output is not a terminal (a CI log, a file) and COLUMNS is
+#: unset: rich would otherwise assume 80 and fold commands and messages mid-word.
+PIPE_WIDTH = 200
+
+
 @dataclass
 class Output:
     """Where commands print: plans and reports on stdout, progress and diagnostics on
-    stderr. Colour follows --no-color, NO_COLOR and whether the stream is a terminal."""
+    stderr. Colour follows --no-color, NO_COLOR and whether the stream is a terminal.
+
+    Prose lines are never wrapped (soft wrap: a terminal folds them itself, a CI log keeps
+    them whole); tables fit a terminal's width, else COLUMNS, else ``PIPE_WIDTH``.
+    """
 
     color: bool = True
     quiet: bool = False
 
     @cached_property
     def out(self) -> Console:
-        return Console(highlight=False, no_color=not self.color, soft_wrap=True)
+        return self._console(stderr=False)
 
     @cached_property
     def err(self) -> Console:
-        return Console(stderr=True, highlight=False, no_color=not self.color)
+        return self._console(stderr=True)
+
+    def _console(self, *, stderr: bool) -> Console:
+        console = Console(stderr=stderr, highlight=False, no_color=not self.color, soft_wrap=True)
+        if not console.is_terminal and not os.environ.get("COLUMNS"):
+            console.width = PIPE_WIDTH
+        return console
+
+
+class SafeFormatter(logging.Formatter):
+    """Log lines with control characters and bidi overrides escaped (see ``safe``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe(super().format(record))
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -91,8 +113,14 @@ def cli(ctx: click.Context, no_color: bool, verbose: int, quiet: bool) -> None:
     ctx.obj = Output(color=color, quiet=quiet)
     if verbose:
         level = logging.DEBUG if verbose > 1 else logging.INFO
-        handler = RichHandler(console=ctx.obj.err, show_path=False)
-        logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+        handler: logging.Handler
+        if ctx.obj.err.is_terminal:
+            handler = RichHandler(console=ctx.obj.err, show_path=False)
+            handler.setFormatter(SafeFormatter("%(message)s"))
+        else:  # a CI log: one unwrapped line per record
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)-7s %(message)s"))
+        logging.basicConfig(level=level, handlers=[handler], force=True)
         # The client keeps httpx's per-request lines quiet by default; -v shows them (URLs
         # and statuses only: httpx never logs headers, so no token).
         logging.getLogger("httpx").setLevel(level)

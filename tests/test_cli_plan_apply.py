@@ -217,6 +217,40 @@ class TestTerminalSafety:
         assert not RAW_CONTROL.search(result.stdout + result.stderr)
 
 
+class TestUnwrappedOutput:
+    """Output that is not a terminal (a CI log) keeps every line whole, whatever its length."""
+
+    def test_report_table_logs_and_messages_are_not_wrapped(self, world: World) -> None:
+        """The failure table row, the closing line and -v log lines each stay on one line."""
+        world.write(products=[product("A"), product("BAD", createDate="yesterday")])
+        result = cli(world, "-v", "apply", str(world.directory), "--auto-approve")
+        assert result.code == 5
+        row = next(line for line in result.stdout.splitlines() if "│ product.BAD" in line)
+        assert "createDate: must be an ISO 8601 date-time (got 'yesterday')" in row
+        assert any(
+            line.startswith("Apply partly failed") and line.endswith("this run stopped.")
+            for line in result.stdout.splitlines()
+        )
+        logs = [line for line in result.stderr.splitlines() if "HTTP Request" in line]
+        assert logs and all('"HTTP/1.1 ' in line for line in logs)
+
+    def test_saved_plan_hint_is_one_line(self, world: World, tmp_path: Path) -> None:
+        """The `apply it with` command after --out is never broken across lines."""
+        world.write(**KIT)
+        plan_file = tmp_path / ("deeply-nested-directory-name" * 3) / "plan.json"
+        result = cli(world, "plan", str(world.directory), "--out", str(plan_file))
+        assert any(
+            line.startswith("Saved the plan to") and line.endswith(f"--plan {plan_file}`.")
+            for line in result.stderr.splitlines()
+        ), result.stderr
+
+    def test_json_stays_pure_json_with_logs(self, world: World) -> None:
+        """With -v, --format json still prints only the JSON on stdout."""
+        world.write(**KIT)
+        result = cli(world, "-v", "plan", str(world.directory), "--format", "json")
+        assert json.loads(result.stdout)["client_id"] == CLIENT
+
+
 class TestColour:
     """Colour follows FORCE_COLOR/NO_COLOR and --no-color."""
 
