@@ -383,12 +383,53 @@ class RichProgress:
             self.console.print(Text(safe(message), style="dim"))
 
 
-def _run(output: Output, work: Callable[[RichProgress], Coroutine[Any, Any, T]]) -> T:
-    """Run one engine coroutine with progress on stderr."""
+def _run(
+    output: Output,
+    work: Callable[[RichProgress], Coroutine[Any, Any, T]],
+    *,
+    term_interrupts: bool = False,
+) -> T:
+    """Run one engine coroutine with progress on stderr.
+
+    With ``term_interrupts`` (an apply), SIGTERM (a cancelled CI job) interrupts the work
+    like Ctrl-C: the task is cancelled, writes in flight finish and the report follows.
+    """
     with RichProgress(
         output.err, bars=output.err.is_terminal and not output.quiet, notes=not output.quiet
     ) as progress:
+        if term_interrupts:
+            return asyncio.run(_cancelled_by_sigterm(work(progress)))
         return asyncio.run(work(progress))
+
+
+async def _cancelled_by_sigterm(work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work`` with SIGTERM cancelling it, once: a second SIGTERM ends the process
+    at once (the default action), as a second Ctrl-C does."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated = False
+
+    def interrupt() -> None:
+        nonlocal terminated
+        terminated = True
+        loop.remove_signal_handler(signal.SIGTERM)
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, interrupt)
+    except (NotImplementedError, RuntimeError):  # no loop signal handlers (Windows, a thread)
+        return await work
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if terminated:  # stopped before any write started: "Interrupted." (130)
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def _dir_argument() -> Callable[[F], F]:
@@ -616,6 +657,7 @@ def _apply_saved(
         lambda progress: engine.apply_saved_plan(
             directory, plan, env=env, force=force, progress=progress
         ),
+        term_interrupts=True,
     )
 
 
@@ -659,6 +701,7 @@ def _plan_and_apply(
     return _run(
         output,
         lambda progress: engine.apply_planned(result, recheck=not auto_approve, progress=progress),
+        term_interrupts=True,
     )
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -384,6 +389,39 @@ class TestApplyCommand:
         world.write(**KIT)
         result = cli(world, "apply", str(world.directory), "--auto-approve")
         assert result.code == 64 and "--plan" in result.stderr
+
+
+class TestSigterm:
+    """SIGTERM (a cancelled CI job) during apply is handled like Ctrl-C."""
+
+    def test_sigterm_during_apply_reports_and_the_next_run_converges(self, world: World) -> None:
+        """SIGTERM mid-apply stops starting writes, prints the interrupted report, exits
+        130; applying again finishes the job."""
+        kits = [f"K{i:02d}" for i in range(30)]
+        world.settings["limits"] = {"requests_per_second": 20, "max_in_flight": 2}
+        world.write(
+            products=[product("A"), *(product(k, kind="KIT") for k in kits)],
+            boms=[bom(k, {"A": 1}) for k in kits],
+        )
+        world.admin.configure(latency_ms=100)
+        command = [sys.executable, "-c", "from reconcile.cli import main; main()"]
+        args = ["apply", str(world.directory), "--auto-approve"]
+        env = {**os.environ, **world.environ, "NO_COLOR": "1"}
+        with subprocess.Popen(
+            [*command, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as proc:
+            deadline = time.monotonic() + 30
+            while world.admin.count(method="POST", route="/bill-of-materials") < 2:
+                assert proc.poll() is None and time.monotonic() < deadline, "apply ended early"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "Apply interrupted:" in stdout and "not started" in stdout, stdout + stderr
+        world.admin.configure(latency_ms=0)
+        again = cli(world, "apply", str(world.directory), "--auto-approve")
+        assert again.code == 0, again.stderr + again.stdout
+        assert cli(world, "plan", str(world.directory), "--detailed-exitcode").code == 0
 
 
 class TestShowCommand:
