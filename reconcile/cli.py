@@ -499,6 +499,23 @@ def _print_warnings(output: Output, problems: Sequence[Problem]) -> None:
         output.err.print(Text(safe(str(problem)), style="yellow"))
 
 
+def _warn_if_nothing_selected(output: Output, plan: Plan) -> None:
+    """A --target/--exclude that selects nothing (a typo in a CI job?) is said on stderr."""
+    from reconcile.plan.render import matched_nothing, selection_options
+
+    if matched_nothing(plan):
+        output.err.print(
+            Text(
+                safe(
+                    f"warning: no resource matched {selection_options(plan)}; nothing was "
+                    "planned. Globs match addresses (product.SKU, bom.SKU@NODE) or bare SKUs "
+                    "and are case-sensitive"
+                ),
+                style="yellow",
+            )
+        )
+
+
 @cli.command("plan")
 @_dir_argument()
 @_env_option()
@@ -547,6 +564,7 @@ def plan_command(
     env_name = plan.environment
     _print_warnings(output, result.catalog_warnings)
     _print_plan(output, plan, fmt, plan.safety_report(safety))
+    _warn_if_nothing_selected(output, plan)
     try:  # after printing: an unwritable path must not cost the reader the plan
         if out_file is not None:
             _write_output(out_file, plan.to_json(), "the plan")
@@ -689,6 +707,7 @@ def _plan_and_apply(
     plan = result.plan
     _print_warnings(output, result.catalog_warnings)
     _print_plan(output, plan, "text", plan.safety_report(result.settings.safety))
+    _warn_if_nothing_selected(output, plan)
     if not plan.has_changes:
         return None
     if not force:

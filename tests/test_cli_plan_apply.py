@@ -154,6 +154,17 @@ class TestPlanCommand:
         stderr = made.stderr.replace("\n", "")
         assert "apply it with `reconcile apply" in stderr and "--env" not in stderr
 
+    def test_target_matching_nothing_is_a_warning(self, world: World) -> None:
+        """A --target that matches no resource warns on stderr (exit 0), in plan and apply."""
+        world.write(**KIT)
+        for command in (["plan"], ["apply", "--auto-approve"]):
+            result = cli(world, *command, str(world.directory), "--target", "KTI-*")
+            assert result.code == 0, result.stderr
+            assert "warning: no resource matched --target KTI-*" in result.stderr
+            assert "no resource matched --target KTI-*." in result.stdout
+            assert "PB matches the catalog" not in result.stdout
+        assert world.admin.count(route="/products/bulk") == 0
+
     def test_unwritable_out_prints_the_plan_then_exits_64(
         self, world: World, tmp_path: Path
     ) -> None:

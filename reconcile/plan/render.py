@@ -60,6 +60,8 @@ def printable(text: str, *, newlines: bool = False) -> str:
 def summary_line(plan: Plan) -> str:
     """``Plan: 3 to create, 2 to update (1 of them deactivates), 1 to deactivate, 120
     unchanged.``"""
+    if matched_nothing(plan):
+        return f"No changes: no resource matched {selection_options(plan)}."
     if not plan.has_changes:
         return "No changes. PB matches the catalog."
     s = plan.summary
@@ -104,9 +106,23 @@ def fingerprint_line(plan: Plan) -> str | None:
     return f"fingerprint {plan.short_fingerprint()}" if plan.has_changes else None
 
 
-def selection_line(plan: Plan) -> str | None:
+def selection_options(plan: Plan) -> str:
+    """``--target KIT-* --exclude X``: the selection a plan was made with."""
     parts = [f"--target {t}" for t in plan.targets] + [f"--exclude {e}" for e in plan.excludes]
-    return "limited to: " + " ".join(parts) if parts else None
+    return " ".join(parts)
+
+
+def selection_line(plan: Plan) -> str | None:
+    return f"limited to: {selection_options(plan)}" if plan.targets or plan.excludes else None
+
+
+def matched_nothing(plan: Plan) -> bool:
+    """True when ``--target``/``--exclude`` selected no resource at all: most likely a
+    mistyped glob, which must not read as "PB matches the catalog"."""
+    if not (plan.targets or plan.excludes):
+        return False
+    s = plan.summary
+    return sum(s.total(a) for a in (*WRITE_ACTIONS, "no_op")) + s.unmanaged == 0
 
 
 def show(value: Any) -> str:

@@ -11,10 +11,12 @@ from reconcile.models import Bom, Product, VendorDetails
 from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
 from reconcile.plan.render import (
     comment_marker,
+    matched_nothing,
     printable,
     render_markdown,
     render_summary_json,
     render_text,
+    summary_line,
 )
 from reconcile.settings import Safety
 from tests.plan.factories import CLIENT, bom, kit, plan_of, product, resources
@@ -287,6 +289,23 @@ def hostile_plan() -> Plan:
             "environment": f"env{HOSTILE}",
         }
     )
+
+
+class TestEmptySelection:
+    """A --target/--exclude that selects nothing is said so, not "PB matches"."""
+
+    def test_summary_names_the_selection_that_matched_nothing(self) -> None:
+        """A target matching no resource gives 'no resource matched --target …'."""
+        plan = make_plan([product("A")], [product("B")], prune=False)
+        typo = plan_of([product("A")], [product("B")], targets=["product.AA"])
+        assert matched_nothing(typo) and not matched_nothing(plan)
+        assert summary_line(typo) == "No changes: no resource matched --target product.AA."
+
+    def test_a_selection_of_unchanged_resources_matches(self) -> None:
+        """A target selecting resources PB already matches still says PB matches."""
+        plan = plan_of([product("A")], [product("A")], targets=["A"])
+        assert not matched_nothing(plan)
+        assert summary_line(plan) == "No changes. PB matches the catalog."
 
 
 class TestTerminalSafety:
