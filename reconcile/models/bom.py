@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from reconcile.models.keys import CLOSED, BomKey, ClientId, Sku
+from reconcile.models.keys import CLOSED, BomKey, ClientId, PlainText, Sku
 
 
 class BomComponent(BaseModel):
@@ -32,12 +32,12 @@ class Bom(BaseModel):
 
     clientId: ClientId
     sku: Sku = Field(description="SKU of the kit this BOM produces")
-    description: Annotated[str, Field(min_length=1, max_length=30)]
+    description: Annotated[PlainText, Field(min_length=1, max_length=30)]
     billOfMaterialDetails: Annotated[list[BomComponent], Field(min_length=1)]
-    brand: Annotated[str, Field(max_length=30)] | None = None
-    node: str | None = Field(
-        default=None, description="PB fulfillment center where kitting happens"
-    )
+    brand: Annotated[PlainText, Field(max_length=30)] | None = None
+    node: Annotated[
+        PlainText, Field(description="PB fulfillment center where kitting happens")
+    ] | None = None
     active: bool = True
     notes: list[Annotated[str, Field(max_length=50)]] | None = None
     instructions: list[BomInstruction] | None = None

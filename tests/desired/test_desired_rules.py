@@ -36,6 +36,14 @@ class TestFields:
             "cat/a.yaml:8:7: unknown field 'numbr'; did you mean 'number'?",
         ]
 
+    def test_escaped_control_characters_are_located(self, make_catalog: MakeCatalog) -> None:
+        """A SKU smuggling ESC through a YAML escape is refused at its value, not printed raw."""
+        text = products("A").replace("sku: A", 'sku: "E\\e[2J\\e]0;pwned\\a"')
+        assert problems_of(make_catalog({"a.yaml": text})) == [
+            "cat/a.yaml:2:10: sku: contains a control character (U+001B) at position 2; "
+            "reviewers would not see it in a plan, so remove it"
+        ]
+
     def test_unknown_top_level_key(self, make_catalog: MakeCatalog) -> None:
         """Only `products` and `boms` may appear at the top of a file."""
         root = make_catalog({"a.yaml": "product: []\n"})

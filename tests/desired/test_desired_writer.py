@@ -205,7 +205,7 @@ def random_products(draw: st.DrawFn) -> Product:
     )
     return Product(
         clientId="DEMO",
-        sku=draw(st.text("ABC-012._", min_size=1, max_size=30)),
+        sku=draw(st.text("ABC-012._", min_size=1, max_size=30).filter(lambda s: s.strip("."))),
         productType=draw(st.sampled_from(["ITEM", "KIT"])),
         details=ProductDetails.model_validate({"description": draw(TEXT), **details}),
         active=draw(st.booleans()),

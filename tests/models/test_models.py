@@ -105,6 +105,50 @@ class TestBom:
         assert Bom.model_validate(bom(node="N1")).key == BomKey("C", "K", "N1")
 
 
+HIDDEN = [
+    ("E\x1b[2J\x1b]0;pwned\x07", "U+001B"),
+    ("A\x00", "U+0000"),
+    ("A\tB", "U+0009"),
+    ("A\x85", "U+0085"),
+    ("A\u202eB", "U+202E"),
+    ("A\u2066B", "U+2066"),
+]
+
+
+class TestHiddenCharacters:
+    """Strings reviewers read in plans cannot hide control characters or bidi overrides."""
+
+    @pytest.mark.parametrize(("text", "code"), HIDDEN)
+    def test_skus_client_ids_and_bom_texts_refuse_them(self, text: str, code: str) -> None:
+        """SKU, clientId, node, BOM description and brand name the character and its place."""
+        cases = [
+            (Product, product(sku=text), "sku"),
+            (Product, product(clientId=text), "clientId"),
+            (Bom, bom(node=text), "node"),
+            (Bom, bom(description=text), "description"),
+            (Bom, bom(brand=text), "brand"),
+            (Bom, bom(billOfMaterialDetails=[{"sku": text, "quantity": 1}]), "sku"),
+        ]
+        for model, data, field in cases:
+            with pytest.raises(ValidationError) as caught:
+                model.model_validate(data)
+            (error,) = caught.value.errors()
+            assert error["loc"][-1] == field
+            assert f"({code}) at position 2;" in error["msg"]
+
+    @pytest.mark.parametrize("sku", [".", "..", "A/B", "/"])
+    def test_skus_that_break_the_url_path_are_refused(self, sku: str) -> None:
+        """`.`, `..` and SKUs with `/` cannot be one segment of /products/{sku}."""
+        with pytest.raises(ValidationError) as caught:
+            Product.model_validate(product(sku=sku))
+        assert error_types(caught) == [(("sku",), "value_error")]
+
+    @pytest.mark.parametrize("sku", ["A.B", ".A", "A..B", "Ünïcode-ß", "A B"])
+    def test_ordinary_skus_still_pass(self, sku: str) -> None:
+        """Dots inside a SKU, spaces and non-ASCII letters remain valid."""
+        assert Product.model_validate(product(sku=sku)).sku == sku
+
+
 class TestResourceSet:
     def test_indexes_by_key_and_counts(self) -> None:
         """add_product/add_bom index by identity; len counts both kinds."""
