@@ -10,9 +10,11 @@ canonical form comes out byte for byte the same.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import io
 import itertools
+import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +27,7 @@ from ruamel.yaml.error import YAMLError
 from reconcile.desired.catalog import SECTIONS, catalog_files
 from reconcile.desired.layout import ORDERS, canonical_order, round_trip_yaml
 from reconcile.desired.messages import type_name, yaml_key
-from reconcile.desired.source import display_path, read_source
+from reconcile.desired.source import compose_nodes, display_path, read_source, scalar_nodes
 from reconcile.desired.writer import emit
 from reconcile.errors import Problem, UsageError
 from reconcile.settings import SETTINGS_FILE, Limits
@@ -69,6 +71,7 @@ class FormatResult:
 
 def format_text(text: str, *, reorder: bool = True) -> str:
     """The canonical form of one YAML document; raises ruamel's YAMLError on bad YAML."""
+    text = _untab(text)
     yaml = round_trip_yaml()
     data = yaml.load(text)
     if data is None:  # only comments: nothing to lay out
@@ -97,6 +100,54 @@ def catalog_root(path: Path) -> Path | None:
         if (directory / ".git").exists():
             return None
     return None
+
+
+def _untab(text: str) -> str:
+    """``text`` with its tabs in a form the round-trip scanner reads as libyaml does.
+
+    ruamel's pure-Python scanner refuses tabs that YAML allows outside indentation: inside
+    a plain scalar (``a<TAB>b``) and as separation (``key:<TAB>value``, before a comment,
+    at the end of a line), which validate accepts. A plain scalar holding a tab becomes
+    double-quoted (same value, the tab escaped); any other tab that is neither inside a
+    scalar nor in a comment is only separation and becomes a space.
+    """
+    if "\t" not in text:
+        return text
+    scalars = list(scalar_nodes(compose_nodes(text)))
+    spans = sorted((n.start_mark.index, n.end_mark.index) for n in scalars)
+    edits = [
+        (n.start_mark.index, n.end_mark.index, json.dumps(n.value, ensure_ascii=False))
+        for n in scalars
+        if n.style in (None, "") and "\t" in n.value
+    ]
+    starts = [start for start, _ in spans]
+    for index in _all(text, "\t"):
+        at = bisect.bisect_right(starts, index) - 1
+        inside = at >= 0 and spans[at][0] <= index < spans[at][1]
+        if not inside and not _in_comment(text, index, spans):
+            edits.append((index, index + 1, " "))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _all(text: str, char: str) -> Iterator[int]:
+    index = text.find(char)
+    while index != -1:
+        yield index
+        index = text.find(char, index + 1)
+
+
+def _in_comment(text: str, index: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether a ``#`` starting a comment precedes ``index`` on its line (outside scalars)."""
+    line_start = text.rfind("\n", 0, index) + 1
+    for hash_at in _all(text[line_start:index], "#"):
+        at = line_start + hash_at
+        if at != line_start and text[at - 1] not in " \t":
+            continue
+        if not any(start <= at < end for start, end in spans):
+            return True
+    return False
 
 
 def fmt_targets(paths: Iterable[Path]) -> list[Path]:

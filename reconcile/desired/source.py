@@ -254,6 +254,25 @@ def _report_duplicate_keys(source: SourceFile, found: list[EventProblem]) -> Non
             source.problem(duplicate.line, duplicate.col, duplicate.message)
 
 
+def compose_nodes(text: str) -> Node | None:
+    """The nodes of ``text`` with their marks (C parser); raises YAMLError on bad YAML."""
+    node: Node | None = _safe_yaml().compose(text)
+    return node
+
+
+def scalar_nodes(root: Node | None) -> Iterator[ScalarNode]:
+    """Every scalar node below ``root`` (keys included), without recursion."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ScalarNode):
+            yield node
+        elif isinstance(node, MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+
+
 def _mappings(root: Node | None) -> Iterator[MappingNode]:
     stack = [root] if root is not None else []
     visited: set[int] = set()

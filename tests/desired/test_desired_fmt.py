@@ -266,6 +266,34 @@ class TestFmtCommand:
         assert (root / "b.yaml").read_text() == MESSY
 
 
+class TestTabs:
+    """Tabs validate accepts (inside plain scalars, as separation) never stop fmt."""
+
+    TABBED = (
+        "products:\n  - sku: A\n    productType: ITEM\n    details:\n"
+        "      description: a\t b\n      note:\tplain  # tab\there\n      end: x\t\n"
+    )
+
+    def test_fmt_and_validate_agree_on_tabs(self, make_catalog: MakeCatalog) -> None:
+        """fmt --check asks for a rewrite (exit 1), fmt keeps every value, validate stays 0."""
+        root = make_catalog({"a.yaml": self.TABBED})
+        assert (
+            CliRunner().invoke(cli, ["validate", str(root)], standalone_mode=False).return_value
+            == 0
+        )
+        assert TestFmtCommand().run("--check", str(root))[0] == 1
+        assert TestFmtCommand().run(str(root))[0] == 0
+        text = (root / "a.yaml").read_text()
+        assert '      description: "a\\t b"\n' in text and "# tab\there" in text
+        assert safe_load(text) == safe_load(self.TABBED)
+        assert TestFmtCommand().run("--check", str(root))[0] == 0
+
+    def test_tab_in_a_flow_mapping_is_quoted(self) -> None:
+        """A tab inside a plain scalar of a flow mapping is kept, escaped in double quotes."""
+        text = "products:\n  - sku: A\n    details: {description: a\tb}\n"
+        assert format_text(text) == 'products:\n  - sku: A\n    details: {description: "a\\tb"}\n'
+
+
 class TestOnlyCatalogFiles:
     """fmt never rewrites a file it does not know to be part of a catalog."""
 
