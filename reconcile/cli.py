@@ -557,6 +557,7 @@ def plan_command(
     from reconcile.plan.render import render_summary_json
 
     try:
+        _check_output_paths(out_file, summary_json)
         result = _make_plan(output, directory, env, _selection(prune, targets, excludes))
     except ReconcileError as e:
         return fail(e)
@@ -588,6 +589,42 @@ def apply_plan_command(directory: pathlib.Path, env: str | None, plan_file: path
     if env is not None:
         words += ["--env", env]
     return shlex.join([*words, "--plan", str(plan_file)])
+
+
+#: Never written by --out/--summary-json, existing or not: the catalog would load them.
+CATALOG_SUFFIXES = (".yaml", ".yml")
+
+
+def _check_output_paths(out_file: pathlib.Path | None, summary: pathlib.Path | None) -> None:
+    """Refuse (64), before planning, output paths that would destroy something: the plan
+    and the summary on one file, a YAML name, or an existing file reconcile did not write
+    (anything but a JSON object with a ``format_version``, as plans and summaries are)."""
+    named = [(p, option) for p, option in ((out_file, "--out"), (summary, "--summary-json")) if p]
+    if len(named) == 2 and named[0][0].resolve() == named[1][0].resolve():
+        raise UsageError(
+            f"--out and --summary-json both name {named[0][0]}: the summary would replace "
+            "the plan. Give them different files"
+        )
+    for path, option in named:
+        if path.suffix.lower() in CATALOG_SUFFIXES:
+            raise UsageError(
+                f"{option} {path}: refusing to write JSON to a {path.suffix} file (the "
+                "catalog would read it); name it .json"
+            )
+        if path.is_file() and not _written_by_reconcile(path):
+            raise UsageError(
+                f"{option} {path}: the file exists and is not a reconcile plan or summary; "
+                "refusing to overwrite it. Remove it or choose another path"
+            )
+
+
+def _written_by_reconcile(path: pathlib.Path) -> bool:
+    """A JSON object with a ``format_version``: a plan or summary this tool wrote."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "format_version" in data
 
 
 def _write_output(path: pathlib.Path, text: str, what: str) -> None:

@@ -165,6 +165,47 @@ class TestPlanCommand:
             assert "PB matches the catalog" not in result.stdout
         assert world.admin.count(route="/products/bulk") == 0
 
+    def test_out_and_summary_on_one_file_is_refused(self, world: World, tmp_path: Path) -> None:
+        """--out X --summary-json X is a usage error (64) before anything is written."""
+        world.write(**KIT)
+        same = tmp_path / "x.json"
+        result = cli(
+            world,
+            "plan",
+            str(world.directory),
+            "--out",
+            str(same),
+            "--summary-json",
+            str(tmp_path / "." / "x.json"),
+        )
+        assert result.code == 64 and "both name" in result.stderr
+        assert not same.exists() and "Saved the plan" not in result.stderr
+
+    def test_out_never_overwrites_a_catalog_or_foreign_file(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """--out onto a YAML name or an existing file that is not a plan is refused (64)
+        and leaves the file as it was; an earlier plan file is overwritten."""
+        world.write(**KIT)
+        catalog_file = world.directory / "catalog.yaml"
+        before = catalog_file.read_text()
+        foreign = tmp_path / "package.json"
+        foreign.write_text('{"name": "app"}')
+        for target, option in (
+            (catalog_file, "--out"),
+            (foreign, "--summary-json"),
+            (tmp_path / "new.yml", "--out"),
+        ):
+            result = cli(world, "plan", str(world.directory), option, str(target))
+            assert result.code == 64, result.stderr
+            assert str(target) in result.stderr
+        assert catalog_file.read_text() == before
+        assert foreign.read_text() == '{"name": "app"}'
+        assert not (tmp_path / "new.yml").exists()
+        plan_file = tmp_path / "plan.json"
+        for _ in range(2):  # the second run overwrites the first plan
+            assert cli(world, "plan", str(world.directory), "--out", str(plan_file)).code == 0
+
     def test_unwritable_out_prints_the_plan_then_exits_64(
         self, world: World, tmp_path: Path
     ) -> None:
