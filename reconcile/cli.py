@@ -699,14 +699,6 @@ def _apply_saved(
     from reconcile import engine
 
     plan = _read_plan(plan_file)
-    output.err.print(
-        Text(
-            safe(
-                f"Applying the saved plan {plan_file} ({len(plan.changes)} changes) "
-                f"to {plan.environment}…"
-            )
-        )
-    )
     return _run(
         output,
         lambda progress: engine.apply_saved_plan(
@@ -1126,13 +1118,25 @@ def doctor(output: Output, directory: pathlib.Path, env: str | None) -> int:
     try:
         settings = load_settings(directory)
     except CatalogError as e:
-        _print_check(output, Check("settings", "failed", str(e), "fix reconcile.yaml", e.exit_code))
+        hint = _settings_hint(directory)
+        _print_check(output, Check("settings", "failed", str(e), hint, e.exit_code))
         return e.exit_code
     _print_check(output, Check("settings", "ok", f"{directory / 'reconcile.yaml'} is valid"))
     checks = asyncio.run(run_checks(settings, env, catalog_dir=directory, environ=os.environ))
     for check in checks:
         _print_check(output, check)
     return exit_code(checks)
+
+
+def _settings_hint(directory: pathlib.Path) -> str:
+    """What to do when the settings cannot be read: the fix depends on what is missing."""
+    from reconcile.settings import SETTINGS_FILE
+
+    if not directory.is_dir():
+        return "pass the catalog directory (the one holding reconcile.yaml); this path is not one"
+    if not (directory / SETTINGS_FILE).is_file():
+        return f"create {SETTINGS_FILE} there, or pass the catalog directory that holds it"
+    return f"fix {SETTINGS_FILE}"
 
 
 def _print_check(output: Output, check: Any) -> None:

@@ -186,6 +186,11 @@ async def apply_saved_plan(
             "the saved plan is stale; nothing was applied",
             "Make a new plan (`reconcile plan --out FILE`) and review it again.",
         )
+        # Announced only once every check passed: never "Applying …" before a refusal.
+        progress.note(
+            f"Applying the saved plan ({len(plan.changes)} changes, fingerprint "
+            f"{plan.short_fingerprint()}) to {env_name}…"
+        )
         return await _apply(client, plan, settings, fresh, progress)
 
 

@@ -424,6 +424,7 @@ class TestApplyCommand:
         plan_file.write_text(json.dumps({**data, "environment": "sandbox"}))
         result = cli(world, "apply", str(world.directory), "--plan", str(plan_file))
         assert result.code == 7 and "'sandbox'" in result.stderr
+        assert "Applying" not in result.stderr, "announced before the refusal"
 
     def test_plan_with_selection_options_is_usage_error(self, world: World, tmp_path: Path) -> None:
         """--target with --plan is refused (64): a saved plan applies as reviewed."""

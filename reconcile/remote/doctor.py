@@ -162,7 +162,8 @@ async def _token_check(client: PBClient) -> Check:
     except AuthError as e:
         return _failed("token", str(e), "check the key and secret belong to this environment")
     except RemoteError as e:
-        return _failed("token", str(e), "is PB reachable from here? (proxy, firewall, base_url)")
+        hint = "is PB reachable from here? (proxy, firewall, base_url)"
+        return _failed("token", str(e), _unavailable_hint(e) or hint)
     return Check("token", "ok", f"issued, valid for {lifetime:.0f} s")
 
 
@@ -172,11 +173,29 @@ async def _search_check(client: PBClient, client_id: str | None) -> Check:
     try:
         page = await client.search_products_page(client_id, wire.FIRST_PAGE, 1)
     except RemoteError as e:
-        hint = "ask PB to enable the Fulfillment APIs for this account and client id"
-        return _failed("search", str(e), hint)
+        return _failed("search", str(e), _search_hint(e))
     total = page.get("totalElements")
     seen = f"{total} products visible" if isinstance(total, int) else "answered"
     return Check("search", "ok", f"read-only product search for {client_id!r}: {seen}")
+
+
+def _search_hint(error: RemoteError) -> str:
+    """What to do about a failed search: only a refusal (401/403) is about access."""
+    unavailable = _unavailable_hint(error)
+    if unavailable:
+        return unavailable
+    if isinstance(error, AuthError) or error.status in (401, 403):
+        return "ask PB to enable the Fulfillment APIs for this account and client id"
+    if error.status is not None:
+        return "PB refused the search: check client_id in reconcile.yaml and base_url"
+    return "is PB reachable from here? (proxy, firewall, base_url)"
+
+
+def _unavailable_hint(error: RemoteError) -> str | None:
+    """For PB failing on its side (5xx, 429): retry later; nothing to fix here."""
+    if error.status is not None and (error.status >= 500 or error.status == 429):
+        return f"PB is unavailable right now (HTTP {error.status}); retry later"
+    return None
 
 
 def _tls_name(version: ssl.TLSVersion) -> str:

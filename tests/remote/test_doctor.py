@@ -92,6 +92,25 @@ class TestDoctor:
         assert code == 3
         assert status_of(out)["settings"] == "failed" and "requests_per_second" in out
 
+    def test_missing_directory_says_so(self, tmp_path: Path) -> None:
+        """A directory that does not exist is named as such, not 'fix reconcile.yaml'."""
+        code, out = doctor(tmp_path / "nonexistent")
+        assert code == 3 and status_of(out)["settings"] == "failed"
+        assert "hint: pass the catalog directory" in out and "fix reconcile.yaml" not in out
+
+    def test_unavailable_pb_says_retry_later(
+        self, tmp_path: Path, sandbox: ServedSandboxHandle
+    ) -> None:
+        """A search answered 503 hints that PB is unavailable, not to ask for API access."""
+        sandbox.admin.fault(
+            "503", path_prefix="/shippingservices/fulfillment/v1/products/search", times=10
+        )
+        env = {"PB_STAGING_API_KEY": sandbox.key, "PB_STAGING_API_SECRET": sandbox.secret}
+        code, out = doctor(catalog(tmp_path, sandbox.url), "--env", "staging", env=env)
+        assert code == 4 and status_of(out)["search"] == "failed", out
+        assert "unavailable right now (HTTP 503); retry later" in out
+        assert "enable the Fulfillment APIs" not in out
+
     def test_unknown_environment_exit_3(self, tmp_path: Path) -> None:
         """--env naming no environment fails with the known names, exit code 3."""
         code, out = doctor(catalog(tmp_path), "--env", "nowhere")
