@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from reconcile.models.keys import CLOSED, BomKey, ClientId, PlainText, Sku
+from reconcile.models.keys import CLOSED, BomDate, BomKey, ClientId, PlainText, Sku
 
 
 class BomComponent(BaseModel):
@@ -35,14 +35,19 @@ class Bom(BaseModel):
     description: Annotated[PlainText, Field(min_length=1, max_length=30)]
     billOfMaterialDetails: Annotated[list[BomComponent], Field(min_length=1)]
     brand: Annotated[PlainText, Field(max_length=30)] | None = None
-    node: Annotated[
-        PlainText, Field(description="PB fulfillment center where kitting happens")
-    ] | None = None
+    node: (
+        Annotated[PlainText, Field(description="PB fulfillment center where kitting happens")]
+        | None
+    ) = None
     active: bool = True
     notes: list[Annotated[str, Field(max_length=50)]] | None = None
     instructions: list[BomInstruction] | None = None
-    createDate: str | None = Field(default=None, description="YYYY-MM-DDThh:mm:ssZ")
-    updateDate: str | None = Field(default=None, description="YYYY-MM-DDThh:mm:ssZ")
+    createDate: BomDate | None = Field(
+        default=None, description="YYYY-MM-DDThh:mm:ssZ; any ISO 8601 date-time with offset"
+    )
+    updateDate: BomDate | None = Field(
+        default=None, description="YYYY-MM-DDThh:mm:ssZ; any ISO 8601 date-time with offset"
+    )
 
     @model_validator(mode="after")
     def _canonical_components(self) -> Bom:

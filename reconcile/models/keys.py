@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, ConfigDict, Field
@@ -70,6 +72,44 @@ ClientId = Annotated[
         json_schema_extra={"pattern": PLAIN_TEXT_PATTERN},
         description="PB-assigned client id (no control characters or bidi overrides)",
     ),
+]
+
+
+#: ISO 8601 date-time with seconds and a UTC offset; PB's pages document two spellings.
+DATE_TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})$"
+)
+_DATE_TIME = re.compile(DATE_TIME_PATTERN)
+
+
+def _date_time(documented: str, example: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if _DATE_TIME.match(value):
+            try:
+                datetime.fromisoformat(value)
+                return value
+            except ValueError:
+                pass
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date-time with a UTC offset; write it as "
+            f"{documented}, e.g. '{example}'"
+        )
+
+    return check
+
+
+_DATE_TIME_SCHEMA = {"pattern": DATE_TIME_PATTERN}
+#: Products' dates: PB documents YYYY-MM-DDThh:mm:ss.sss±hhmm.
+ProductDate = Annotated[
+    str,
+    AfterValidator(_date_time("YYYY-MM-DDThh:mm:ss.sss±hhmm", "2026-01-31T09:30:00.000+0000")),
+    Field(json_schema_extra=_DATE_TIME_SCHEMA),
+]
+#: BOMs' dates: PB documents YYYY-MM-DDThh:mm:ssZ.
+BomDate = Annotated[
+    str,
+    AfterValidator(_date_time("YYYY-MM-DDThh:mm:ssZ", "2026-01-31T09:30:00Z")),
+    Field(json_schema_extra=_DATE_TIME_SCHEMA),
 ]
 
 

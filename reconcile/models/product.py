@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from reconcile.models.keys import CLOSED, OPEN, ClientId, ProductKey, Sku
+from reconcile.models.keys import CLOSED, OPEN, ClientId, ProductDate, ProductKey, Sku
 
 ProductType = Literal["ITEM", "KIT"]
 FulfillmentRegion = Literal["PB_ONLY", "THIRD_PARTY", "ALL"]
@@ -46,11 +46,15 @@ class Product(BaseModel):
     fulfillmentRegion: FulfillmentRegion = "PB_ONLY"
     options: list[ProductOption] | None = None
     active: bool = True
-    createDate: str | None = Field(
-        default=None, description="Creation time in your own system (YYYY-MM-DDThh:mm:ss.sss±hhmm)"
+    createDate: ProductDate | None = Field(
+        default=None,
+        description="Creation time in your own system (YYYY-MM-DDThh:mm:ss.sss±hhmm; "
+        "any ISO 8601 date-time with offset)",
     )
-    updateDate: str | None = Field(
-        default=None, description="Update time in your own system (YYYY-MM-DDThh:mm:ss.sss±hhmm)"
+    updateDate: ProductDate | None = Field(
+        default=None,
+        description="Update time in your own system (YYYY-MM-DDThh:mm:ss.sss±hhmm; "
+        "any ISO 8601 date-time with offset)",
     )
 
     @model_validator(mode="after")

@@ -166,7 +166,7 @@ class TestAnchorsAndTags:
 
     def test_unquoted_date_is_refused_with_the_fix(self, make_catalog: MakeCatalog) -> None:
         """A timestamp-looking value is reported with the quoted form to write instead."""
-        text = ONE_ITEM + "    createDate: 2026-01-01\n"
+        text = ONE_ITEM + "      released: 2026-01-01\n"
         assert problems_of(make_catalog({"a.yaml": text})) == [
             "cat/a.yaml:6:17: '2026-01-01' reads as a date, not a string; quote it to keep it "
             "as written: '2026-01-01'"
@@ -174,7 +174,7 @@ class TestAnchorsAndTags:
 
     def test_quoted_date_is_a_string(self, make_catalog: MakeCatalog) -> None:
         """A quoted date stays the string it reads."""
-        text = ONE_ITEM + "    createDate: '2026-01-01'\n"
+        text = ONE_ITEM + "      released: '2026-01-01'\n"
         assert problems_of(make_catalog({"a.yaml": text})) == []
 
 

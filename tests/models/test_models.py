@@ -149,6 +149,31 @@ class TestHiddenCharacters:
         assert Product.model_validate(product(sku=sku)).sku == sku
 
 
+class TestDates:
+    """createDate and updateDate are ISO 8601 date-times with an offset, as PB requires."""
+
+    @pytest.mark.parametrize(
+        "value",
+        ["2026-01-31T09:30:00.000+0000", "2026-01-31T09:30:00Z", "2026-01-31T09:30:00+01:00"],
+    )
+    def test_documented_forms_pass(self, value: str) -> None:
+        """PB's two documented patterns and the extended offset form are accepted."""
+        assert Product.model_validate(product(createDate=value)).createDate == value
+        assert Bom.model_validate(bom(updateDate=value)).updateDate == value
+
+    @pytest.mark.parametrize(
+        "value", ["not a date", "2026-01-31", "2026-01-31T09:30:00", "2026-13-01T00:00:00Z"]
+    )
+    def test_other_strings_name_the_pattern(self, value: str) -> None:
+        """Anything else (no offset, no time, impossible month) names the expected pattern."""
+        with pytest.raises(ValidationError) as caught:
+            Product.model_validate(product(createDate=value))
+        assert "write it as YYYY-MM-DDThh:mm:ss.sss±hhmm" in caught.value.errors()[0]["msg"]
+        with pytest.raises(ValidationError) as caught:
+            Bom.model_validate(bom(updateDate=value))
+        assert "write it as YYYY-MM-DDThh:mm:ssZ, e.g." in caught.value.errors()[0]["msg"]
+
+
 class TestResourceSet:
     def test_indexes_by_key_and_counts(self) -> None:
         """add_product/add_bom index by identity; len counts both kinds."""
