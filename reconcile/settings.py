@@ -7,12 +7,22 @@ per-environment ``PB_<ENV>_API_KEY`` / ``PB_<ENV>_API_SECRET``, which win when s
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from reconcile.errors import AuthError, SettingsError
 
@@ -25,15 +35,56 @@ PB_SANDBOX_URL = "https://shipping-api-sandbox.pitneybowes.com"
 PB_PRODUCTION_URL = "https://shipping-api.pitneybowes.com"
 
 
+_URL_HINT = "write it like https://shipping-api-sandbox.pitneybowes.com"
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Refuse a base_url reconcile would refuse to call, at reconcile.yaml's line.
+
+    https anywhere, plain http only to a loopback host (127.0.0.0/8, ::1, localhost);
+    a host is required; no credentials, query or fragment. A path is kept as a prefix
+    of PB's paths (e.g. an API gateway's). The client checks again before sending.
+    """
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError as e:
+        raise ValueError(f"{url!r} is not a valid URL ({e}); {_URL_HINT}") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"{url!r} is not an https:// URL with a host; {_URL_HINT}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials; they come from environment variables")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{url!r} must not have a query or fragment; {_URL_HINT}")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ValueError(
+            f"plain http to {host} would send credentials unencrypted; use https "
+            "(http is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)"
+        )
+    return url
+
+
 class Environment(BaseModel):
     """Where to reconcile: PB's host (`base_url`) or the embedded sandbox."""
 
     model_config = _CLOSED
 
-    base_url: str | None = Field(
+    base_url: Annotated[str, AfterValidator(check_base_url)] | None = Field(
         default=None,
         description="PB host, e.g. https://shipping-api-sandbox.pitneybowes.com; "
-        "the token is read from {base_url}/oauth/token",
+        "the token is read from {base_url}/oauth/token. https, or http to a loopback "
+        "host only; no credentials, query or fragment; a path is a prefix of PB's paths",
     )
     embedded: bool = Field(default=False, description="run the sandbox emulator in-process")
     require_plan_file: bool = Field(

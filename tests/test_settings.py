@@ -185,3 +185,44 @@ class TestBuiltinOverrides:
             client_id="D", environments={"production": Environment(base_url="https://x.example")}
         )
         assert settings.environment("production")[1].require_plan_file is True
+
+
+class TestBaseUrl:
+    """validate refuses a base_url that plan would refuse, at its line in reconcile.yaml."""
+
+    @pytest.mark.parametrize(
+        ("url", "reason"),
+        [
+            ("ftp://pb.example", "is not an https:// URL with a host"),
+            ("not a url", "is not an https:// URL with a host"),
+            ("https://", "is not an https:// URL with a host"),
+            ("http://example.com", "plain http to example.com would send credentials"),
+            ("https://user:pw@pb.example", "must not carry credentials"),
+            ("https://pb.example/?x=1", "must not have a query or fragment"),
+            ("https://pb.example:99999", "is not a valid URL"),
+        ],
+    )
+    def test_bad_urls_are_located(self, tmp_path: Path, url: str, reason: str) -> None:
+        """Each bad form is reported at the value with the reason."""
+        text = f"client_id: D\nenvironments:\n  qa:\n    base_url: '{url}'\n"
+        (found,) = settings_problems(tmp_path, text)
+        assert found.startswith("reconcile.yaml:4:15: environments.qa.base_url: ")
+        assert reason in found
+        assert "pw" not in found.removeprefix("reconcile.yaml:4:15: environments.qa.base_url: ")
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://pb.example",
+            "https://pb.example:8443/gateway/",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080",
+            "http://localhost:8080",
+        ],
+    )
+    def test_good_urls_pass(self, tmp_path: Path, url: str) -> None:
+        """https anywhere (with a port or path prefix) and http to loopback are accepted."""
+        (tmp_path / "reconcile.yaml").write_text(
+            f"client_id: D\nenvironments:\n  qa:\n    base_url: '{url}'\n"
+        )
+        assert load_settings(tmp_path).environment("qa")[1].base_url == url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -11,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from reconcile.cli import cli
 from reconcile.errors import AuthError, InsecureTransport
 from reconcile.remote.connect import connect, sandbox_path
 from reconcile.remote.tls import negotiated_tls_version, tls_context
 from reconcile.settings import Environment, Settings
+from tests.support.files import read_only
 from tests.support.sandbox import ServedSandboxHandle, product
 
 
@@ -58,6 +62,69 @@ class TestEmbedded:
         assert here.sandbox_file == str(sandbox_path(tmp_path).resolve())
 
 
+def local_catalog(directory: Path) -> Path:
+    """A catalog on `local` declaring one product."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "reconcile.yaml").write_text("client_id: C1\n")
+    (directory / "items.yaml").write_text(
+        "products:\n  - sku: A1\n    productType: ITEM\n    details: {description: a}\n"
+    )
+    return directory
+
+
+def run(args: list[str]) -> Any:
+    runner = CliRunner(env={"NO_COLOR": "1"})
+    return runner.invoke(cli, args, standalone_mode=False, catch_exceptions=False)
+
+
+class TestBrokenLocalState:
+    """Unusable local state is a clear error (exit 4) naming the file and the way out."""
+
+    @pytest.mark.parametrize("breakage", ["garbage", "schema", "dir-is-file", "db-is-dir"])
+    def test_plan_names_the_file_and_how_to_start_over(self, tmp_path: Path, breakage: str) -> None:
+        """Garbage, another schema, a file for .reconcile/, a directory for sandbox.db: exit 4."""
+        catalog = local_catalog(tmp_path / "kits")
+        state = catalog / ".reconcile"
+        if breakage == "dir-is-file":
+            state.write_text("x")
+        else:
+            state.mkdir()
+            db = sandbox_path(catalog)
+            if breakage == "garbage":
+                db.write_text("garbage\n")
+            elif breakage == "schema":
+                with sqlite3.connect(db) as other:
+                    other.execute("CREATE TABLE products (client_id, sku, pb_create)")
+            else:
+                db.mkdir()
+        result = run(["plan", str(catalog)])
+        assert result.return_value == 4, result.output
+        assert "Unexpected" not in result.stderr
+        assert f"delete {state.resolve()}/ to start over" in result.stderr
+        named = state if breakage == "dir-is-file" else sandbox_path(catalog)
+        assert str(named.resolve()) in result.stderr
+
+    def test_doctor_reports_it_too(self, tmp_path: Path) -> None:
+        """doctor on a catalog with a garbage sandbox.db exits 4 with the same advice."""
+        catalog = local_catalog(tmp_path / "kits")
+        sandbox_path(catalog).parent.mkdir()
+        sandbox_path(catalog).write_text("garbage\n")
+        result = run(["doctor", str(catalog)])
+        assert result.return_value == 4, result.output
+        assert "failed  state" in result.stdout and "not a SQLite database" in result.stdout
+        assert "to start over" in result.stdout
+
+    def test_a_read_only_state_fails_apply_cleanly(self, tmp_path: Path) -> None:
+        """A sandbox.db that cannot be written: exit 4 before any write, no traceback."""
+        catalog = local_catalog(tmp_path / "kits")
+        assert run(["plan", str(catalog)]).return_value == 0  # creates the state
+        with read_only(sandbox_path(catalog)):
+            result = run(["apply", "--auto-approve", str(catalog)])
+        assert result.return_value == 4, result.output
+        assert "read-only" in result.stderr and "make it writable" in result.stderr
+        assert "Traceback" not in result.output + result.stderr
+
+
 class TestRemote:
     def test_loopback_environment_with_credentials_from_the_environment(
         self, sandbox: ServedSandboxHandle
@@ -86,9 +153,10 @@ class TestRemote:
         """An environment on http:// beyond loopback fails before credentials are read."""
         environ = {"PB_API_KEY": "key-value-1", "PB_API_SECRET": "secret-value-1"}
         with pytest.raises(InsecureTransport) as caught:
-            connect(
-                staging("http://pb.example.com"), "staging", catalog_dir=Path("."), environ=environ
-            )
+            # reconcile.yaml refuses this URL already; the client checks again on its own.
+            env = Environment.model_construct(base_url="http://pb.example.com")
+            settings = Settings.model_construct(client_id="C1", environments={"staging": env})
+            connect(settings, "staging", catalog_dir=Path("."), environ=environ)
         assert "key-value-1" not in str(caught.value)
 
 

@@ -79,11 +79,12 @@ class TestDoctor:
         assert "export PB_STAGING_API_KEY and PB_STAGING_API_SECRET" in out
 
     def test_insecure_url_fails_the_transport_check(self, tmp_path: Path) -> None:
-        """Plain http to a remote host fails before anything is sent."""
+        """Plain http to a remote host fails as a bad setting, before anything is sent."""
         env = {"PB_API_KEY": "some-key", "PB_API_SECRET": "some-secret"}
         code, out = doctor(catalog(tmp_path, "http://pb.example.com"), "--env", "staging", env=env)
-        assert code == 4
-        assert status_of(out)["transport"] == "failed" and "refusing plain http" in out
+        assert code == 3
+        assert status_of(out)["settings"] == "failed"
+        assert "plain http to pb.example.com would send credentials unencrypted" in out
 
     def test_invalid_settings_exit_3(self, tmp_path: Path) -> None:
         """A broken reconcile.yaml is reported as the settings check, exit code 3."""
