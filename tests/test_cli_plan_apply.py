@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from reconcile.cli import main
 from tests.support.sandbox import ServedSandboxHandle
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
+from tests.test_engine_failures import REFUSED, refused_product
 
 EXAMPLES = Path(__file__).parent.parent / "catalog-examples"
 ANSI = "\x1b["
@@ -279,11 +280,11 @@ class TestUnwrappedOutput:
 
     def test_report_table_logs_and_messages_are_not_wrapped(self, world: World) -> None:
         """The failure table row, the closing line and -v log lines each stay on one line."""
-        world.write(products=[product("A"), product("BAD", createDate="yesterday")])
+        world.write(products=[product("A"), refused_product(world)])
         result = cli(world, "-v", "apply", str(world.directory), "--auto-approve")
         assert result.code == 5
         row = next(line for line in result.stdout.splitlines() if "│ product.BAD" in line)
-        assert "createDate: must be an ISO 8601 date-time (got 'yesterday')" in row
+        assert "productType may not change from 'ITEM' (strict mode)" in row
         assert any(
             line.startswith("Apply partly failed") and line.endswith("this run stopped.")
             for line in result.stdout.splitlines()
@@ -368,10 +369,10 @@ class TestApplyCommand:
 
     def test_partial_failure_exits_5_with_table(self, world: World) -> None:
         """A failed write exits 5 and names the resource and PB's reason."""
-        world.write(products=[product("A"), product("BAD", createDate="yesterday")])
+        world.write(products=[product("A"), refused_product(world)])
         result = cli(world, "apply", str(world.directory), "--auto-approve")
         assert result.code == 5
-        assert "product.BAD" in result.stdout and "createDate" in result.stdout
+        assert "product.BAD" in result.stdout and REFUSED in result.stdout
         assert "Apply partly failed" in result.stdout
 
     def test_saved_plan_round_trip(self, world: World, tmp_path: Path) -> None:
@@ -390,7 +391,7 @@ class TestApplyCommand:
         self, world: World, tmp_path: Path
     ) -> None:
         """A saved plan that partly failed tells to rerun `apply --plan FILE`, which finishes."""
-        world.write(products=[product("A"), product("BAD", createDate="yesterday")])
+        world.write(products=[product("A"), refused_product(world)])
         plan_file = tmp_path / "plan.json"
         assert cli(world, "plan", str(world.directory), "--out", str(plan_file)).code == 0
         failed = cli(world, "apply", str(world.directory), "--plan", str(plan_file))

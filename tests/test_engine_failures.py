@@ -22,6 +22,18 @@ from tests.support.world import CLIENT, World, bom, make_world, product, remote
 NO_RETRIES = {"limits": {"requests_per_second": 100, "max_in_flight": 16, "retry_attempts": 1}}
 
 
+#: What PB (the emulator in strict mode) says when a product's productType changes.
+REFUSED = "productType may not change"
+
+
+def refused_product(world: World, sku: str = "BAD") -> dict[str, Any]:
+    """A catalog product that validates but PB refuses to write: PB holds it as an ITEM,
+    the catalog makes it a KIT, and the emulator's strict mode rejects the change."""
+    world.admin.configure(strict_product_type=True)
+    world.admin.load(products=[remote(product(sku))])
+    return product(sku, kind="KIT")
+
+
 @pytest.fixture
 def world(tmp_path: Path, sandbox: ServedSandboxHandle) -> Iterator[World]:
     """Loopback only: faults and strict modes are runtime switches of the served emulator."""
@@ -65,14 +77,10 @@ class TestBulkFallback:
     """One bad product in a bulk batch does not fail the good ones."""
 
     def test_rejected_batch_is_written_one_by_one(self, world: World) -> None:
-        """The emulator rejects the whole bulk for one bad date; the others still land."""
+        """The emulator rejects the whole bulk for one bad product; the others still land."""
         world.admin.load(products=[remote(product("B"))])
         world.write(
-            products=[
-                product("A"),
-                product("B", description="edited"),
-                product("BAD", createDate="yesterday"),
-            ]
+            products=[product("A"), product("B", description="edited"), refused_product(world)]
         )
         report = world.apply()
         assert statuses(report) == {
@@ -81,10 +89,10 @@ class TestBulkFallback:
             "product.BAD": "failed",
         }
         bad = next(r for r in report.results if r.status == "failed")
-        assert "createDate" in bad.message and bad.transaction_id
+        assert REFUSED in bad.message and bad.transaction_id
         held = world.remote().products
         assert held[ProductKey(CLIENT, "B")].details.description == "edited"
-        assert ProductKey(CLIENT, "BAD") not in held
+        assert held[ProductKey(CLIENT, "BAD")].productType == "ITEM"
 
 
 class TestUnavailable:
