@@ -90,8 +90,9 @@ class TestFieldPaths:
 
     def test_field_only_the_desired_side_has_is_added(self) -> None:
         """A field PB lacks shows with before=None."""
-        assert diff_resources(product("A"), product("A", createDate="2026-01-01")) == [
-            FieldChange(path="createDate", before=None, after="2026-01-01")
+        when = "2026-01-31T09:30:00.000+0000"
+        assert diff_resources(product("A"), product("A", createDate=when)) == [
+            FieldChange(path="createDate", before=None, after=when)
         ]
 
     def test_extra_detail_keys_are_compared(self) -> None:
