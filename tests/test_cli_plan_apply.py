@@ -457,7 +457,7 @@ class TestSigterm:
             products=[product("A"), *(product(k, kind="KIT") for k in kits)],
             boms=[bom(k, {"A": 1}) for k in kits],
         )
-        world.admin.configure(latency_ms=100)
+        world.admin.configure(latency_ms=200)
         command = [sys.executable, "-c", "from reconcile.cli import main; main()"]
         args = ["apply", str(world.directory), "--auto-approve"]
         env = {**os.environ, **world.environ, "NO_COLOR": "1"}
