@@ -128,27 +128,36 @@ def merge_builtin(name: str, entry: object) -> object:
     return {**inherited, **entry}
 
 
+#: A request may wait this long at most (connect, read, write, a free connection).
+_MAX_TIMEOUT = 600
+
+
 class Limits(BaseModel):
+    """Throughput and patience. Every value has a floor and a ceiling: a rate of 0.01
+    per second, or a retry budget of days, would look like a hung run."""
+
     model_config = _CLOSED
 
-    requests_per_second: Annotated[float, Field(gt=0, le=100)] = Field(
+    requests_per_second: Annotated[float, Field(ge=1, le=100)] = Field(
         default=50.0, description="shared rate limit for all requests of a run (PB: 100 TPS)"
     )
     max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
     page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     bulk_size: Annotated[int, Field(ge=1, le=200)] = 200
     retry_attempts: Annotated[int, Field(ge=1, le=20)] = 5
-    retry_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
-    retry_wait_initial_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+    retry_timeout_seconds: Annotated[float, Field(ge=0.1, le=3600)] = Field(
+        default=120.0, description="longest time spent retrying one request"
+    )
+    retry_wait_initial_seconds: Annotated[float, Field(ge=0.01, le=60)] = Field(
         default=0.5, description="first backoff between retries; doubles each retry, plus jitter"
     )
-    retry_wait_max_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+    retry_wait_max_seconds: Annotated[float, Field(ge=0.01, le=300)] = Field(
         default=10.0, description="longest backoff between two retries (Retry-After may ask more)"
     )
-    connect_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-    read_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
-    write_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
-    pool_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+    connect_timeout_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = 10.0
+    read_timeout_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = 60.0
+    write_timeout_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = 60.0
+    pool_timeout_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = Field(
         default=60.0, description="longest wait for a free connection"
     )
     max_file_bytes: Annotated[int, Field(ge=1)] = Field(
@@ -157,6 +166,15 @@ class Limits(BaseModel):
     max_depth: Annotated[int, Field(ge=8, le=1000)] = Field(
         default=64, description="YAML nesting deeper than this is refused (no recursion bombs)"
     )
+
+    @model_validator(mode="after")
+    def _waits_in_order(self) -> Limits:
+        if self.retry_wait_initial_seconds > self.retry_wait_max_seconds:
+            raise ValueError(
+                f"retry_wait_initial_seconds ({self.retry_wait_initial_seconds}) is more than "
+                f"retry_wait_max_seconds ({self.retry_wait_max_seconds}); lower the first"
+            )
+        return self
 
 
 class Safety(BaseModel):

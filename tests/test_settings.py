@@ -226,3 +226,30 @@ class TestBaseUrl:
             f"client_id: D\nenvironments:\n  qa:\n    base_url: '{url}'\n"
         )
         assert load_settings(tmp_path).environment("qa")[1].base_url == url
+
+
+class TestLimitBounds:
+    """Limits that would make a run look hung (or never give up) are refused with the bound."""
+
+    @pytest.mark.parametrize(
+        ("line", "message"),
+        [
+            ("requests_per_second: 0.01", "limits.requests_per_second must be at least 1"),
+            ("retry_timeout_seconds: 86400", "limits.retry_timeout_seconds must be at most 3600"),
+            ("read_timeout_seconds: 0.001", "limits.read_timeout_seconds must be at least 1"),
+            ("connect_timeout_seconds: 10000", "must be at most 600"),
+            ("retry_wait_max_seconds: 0", "limits.retry_wait_max_seconds must be at least 0.01"),
+        ],
+    )
+    def test_out_of_range_values_are_located(self, tmp_path: Path, line: str, message: str) -> None:
+        """Each value outside its range is reported at reconcile.yaml:3 with its bound."""
+        (found,) = settings_problems(tmp_path, f"client_id: D\nlimits:\n  {line}\n")
+        assert found.startswith("reconcile.yaml:3:") and message in found
+
+    def test_first_wait_cannot_exceed_the_longest(self, tmp_path: Path) -> None:
+        """retry_wait_initial_seconds above retry_wait_max_seconds is refused, naming both."""
+        text = (
+            "client_id: D\nlimits:\n  retry_wait_initial_seconds: 30\n  retry_wait_max_seconds: 5\n"
+        )
+        (found,) = settings_problems(tmp_path, text)
+        assert "retry_wait_initial_seconds (30.0) is more than retry_wait_max_seconds" in found
