@@ -234,6 +234,22 @@ class _Builder:
             return str(value)
         return value
 
+    def non_string_key(self, value: Any, event: Any) -> str:
+        """Report a key YAML reads as a number, boolean or null at its own place, and keep
+        it as its text: JSON (and so PB) only has string keys, and as Python values
+        ``1`` and ``true`` would even collide."""
+        text = event.value
+        if not text:
+            self.problem(event, "empty key: write a name before the ':'", structural=False)
+            return text
+        kind = {bool: "a boolean", int: "a number", float: "a number"}.get(type(value), "null")
+        self.problem(
+            event,
+            f"key {text} reads as {kind}, not a string; quote it to keep it as written: '{text}'",
+            structural=False,
+        )
+        return str(text)
+
     def add(self, value: Any, event: Any) -> None:
         if not self.stack:
             self.result.data = value
@@ -246,6 +262,8 @@ class _Builder:
             if isinstance(value, dict | list):
                 self.problem(event, "complex keys (a mapping or list as a key) are not allowed")
                 value = repr(value)
+            elif value.__class__ is not str:
+                value = self.non_string_key(value, event)
             frame[1] = value
             frame[2] = event
         else:

@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconcile.desired.events import EventProblem, Yaml12Resolver, build
+from reconcile.desired.messages import yaml_key
 from reconcile.errors import Problem
 
 Loc = tuple[str | int, ...]
@@ -295,8 +296,8 @@ def check_plain_values(source: SourceFile, loc: Loc, value: Any) -> None:
         where, item = stack.pop()
         if isinstance(item, dict):
             for key, sub in item.items():
-                if not isinstance(key, str):
-                    source.at(where, f"key {key!r} must be a string; {_QUOTE_HINT}")
+                if not isinstance(key, str):  # YAML keys are strings by now (events.py)
+                    source.at(where, f"key {yaml_key(key)} must be a string; {_QUOTE_HINT}")
                     continue
                 stack.append(((*where, key), sub))
         elif isinstance(item, list):

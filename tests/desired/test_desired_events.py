@@ -152,8 +152,26 @@ class TestRefusals:
 
     def test_duplicate_key_is_flagged(self) -> None:
         """A repeated key is noticed (the caller reports every one with positions)."""
-        found = build("a: 1\nb: 2\n1: x\n01: y\n", 64).duplicate_keys
-        assert [(p.line, p.col, p.message) for p in found] == [(4, 1, "duplicate key 1; keep one")]
+        found = build("a: 1\nb: 2\na: x\n", 64).duplicate_keys
+        assert [(p.line, p.col, p.message) for p in found] == [
+            (3, 1, "duplicate key 'a'; keep one")
+        ]
+
+    def test_non_string_keys_are_reported_at_their_own_place(self) -> None:
+        """`1:` and `true:` are two keys (not duplicates), each reported where it is, in YAML
+        spelling, and kept as their text."""
+        built = build("a: 0\n1: x\ntrue: y\nnull: z\n", 64)
+        assert built.duplicate_keys == []
+        assert [(p.line, p.col, p.message) for p in built.problems] == [
+            (2, 1, "key 1 reads as a number, not a string; quote it to keep it as written: '1'"),
+            (
+                3,
+                1,
+                "key true reads as a boolean, not a string; quote it to keep it as written: 'true'",
+            ),
+            (4, 1, "key null reads as null, not a string; quote it to keep it as written: 'null'"),
+        ]
+        assert built.data == {"a": 0, "1": "x", "true": "y", "null": "z"}
 
     def test_depth_is_exact(self) -> None:
         """Exactly max_depth levels pass; one more is refused."""

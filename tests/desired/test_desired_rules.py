@@ -142,7 +142,8 @@ class TestFields:
         """Values JSON cannot carry are refused even where unknown keys are allowed."""
         text = with_field("      extra:\n        1: one\n      ratio: .nan")
         assert problems_of(make_catalog({"a.yaml": text})) == [
-            "cat/a.yaml:7:9: key 1 must be a string; quote it to keep it as written",
+            "cat/a.yaml:7:9: key 1 reads as a number, not a string; quote it to keep it as "
+            "written: '1'",
             "cat/a.yaml:8:14: nan is not a valid value (JSON has no NaN or infinity)",
         ]
 

@@ -51,10 +51,18 @@ class TestSyntax:
             "cat/a.yaml:8:1: duplicate key 'boms' (first at line 7); keep one",
         ]
 
-    def test_keys_equal_only_as_values_are_duplicates(self, make_catalog: MakeCatalog) -> None:
-        """`1` and `01` are the same key once read; the second is reported."""
-        root = make_catalog({"a.yaml": ONE_ITEM + "      1: x\n      01: y\n"})
-        assert problems_of(root) == ["cat/a.yaml:7:7: duplicate key 1; keep one"]
+    def test_number_and_boolean_keys_are_not_duplicates(self, make_catalog: MakeCatalog) -> None:
+        """`1`, `true` and `01` are different keys: each is reported at its own line as a
+        key that must be quoted, none as a duplicate."""
+        text = ONE_ITEM + "      1: one\n      true: yes\n      01: y\n"
+        assert problems_of(make_catalog({"a.yaml": text})) == [
+            "cat/a.yaml:6:7: key 1 reads as a number, not a string; quote it to keep it as "
+            "written: '1'",
+            "cat/a.yaml:7:7: key true reads as a boolean, not a string; quote it to keep it as "
+            "written: 'true'",
+            "cat/a.yaml:8:7: key 01 reads as a number, not a string; quote it to keep it as "
+            "written: '01'",
+        ]
 
 
 class TestEncodingAndSize:
