@@ -238,7 +238,7 @@ class _Builder:
         """Report a key YAML reads as a number, boolean or null at its own place, and keep
         it as its text: JSON (and so PB) only has string keys, and as Python values
         ``1`` and ``true`` would even collide."""
-        text = event.value
+        text = str(event.value)
         if not text:
             self.problem(event, "empty key: write a name before the ':'", structural=False)
             return text
@@ -248,7 +248,7 @@ class _Builder:
             f"key {text} reads as {kind}, not a string; quote it to keep it as written: '{text}'",
             structural=False,
         )
-        return str(text)
+        return text
 
     def add(self, value: Any, event: Any) -> None:
         if not self.stack:
