@@ -39,8 +39,9 @@ _URL_HINT = "write it like https://shipping-api-sandbox.pitneybowes.com"
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.lower()
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: traffic that never leaves the machine."""
+    host = host.strip("[]").lower()
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
     try:
@@ -67,7 +68,7 @@ def check_base_url(url: str) -> str:
         raise ValueError("must not carry credentials; they come from environment variables")
     if parts.query or parts.fragment:
         raise ValueError(f"{url!r} must not have a query or fragment; {_URL_HINT}")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise ValueError(
             f"plain http to {host} would send credentials unencrypted; use https "
             "(http is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)"

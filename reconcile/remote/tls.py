@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import ssl
 import urllib.request
 from urllib.parse import urlsplit
@@ -11,20 +10,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconcile.errors import InsecureTransport
+from reconcile.settings import is_loopback
 
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost: traffic that never leaves the machine."""
-    host = host.strip("[]").lower()
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = [
+    "MINIMUM_TLS",
+    "check_base_url",
+    "is_loopback",
+    "negotiated_tls_version",
+    "proxy_for",
+    "tls_context",
+]
 
 
 def check_base_url(url: str) -> str:
