@@ -331,7 +331,7 @@ class TestOnlyCatalogFiles:
         root = make_catalog({"repo/a.yaml": MESSY})
         (root / "repo" / ".git").mkdir()
         code, _, err = self.run(str(root / "repo" / "a.yaml"))
-        assert code == 64 and "is not part of a catalog" in err
+        assert code == 64 and "is not part of a catalog: no reconcile.yaml beside it" in err
         assert (root / "repo" / "a.yaml").read_text() == MESSY
 
     def test_subdirectory_of_a_catalog_is_formatted(self, make_catalog: MakeCatalog) -> None:
