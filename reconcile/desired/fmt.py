@@ -177,14 +177,10 @@ def fmt_targets(paths: Iterable[Path]) -> list[Path]:
 
 
 def _outside_catalog(path: Path) -> str:
-    what, where = (
-        ("is not a catalog directory", "in it")
-        if path.is_dir()
-        else (
-            "is not part of a catalog",
-            "beside it",
-        )
-    )
+    if path.is_dir():
+        what, where = "is not a catalog directory", "in it"
+    else:
+        what, where = "is not part of a catalog", "beside it"
     return (
         f"{path} {what}: no {SETTINGS_FILE} {where} or in any directory above it (up to the "
         "git root); fmt only rewrites catalog files, so name the catalog directory"
