@@ -14,8 +14,10 @@
     │   ├── RateLimited (4)             429 after every retry
     │   ├── Unavailable (4)             5xx / network faults after every retry
     │   ├── InsecureTransport (4)       plain http to a non-loopback host
-    │   └── RemoteStateError (4)        remote state we cannot plan against
-    │                                   (e.g. two BOMs with one (sku, node) key)
+    │   ├── RemoteStateError (4)        remote state we cannot plan against
+    │   │                               (e.g. two BOMs with one (sku, node) key)
+    │   └── LocalSandboxError (4)       the embedded sandbox's state (<catalog>/.reconcile/)
+    │                                   is unusable, or in use by another run
     ├── ApplyFailed (5)                 an apply ran but some changes failed
     ├── UnsafePlan (6)                  a safety threshold refused the plan
     └── StalePlan (7)                   a saved plan no longer matches PB
@@ -166,6 +168,10 @@ class InsecureTransport(RemoteError):
 
 class RemoteStateError(RemoteError):
     pass
+
+
+class LocalSandboxError(RemoteError):
+    """The embedded (``local``) environment's state file is unusable or locked by another run."""
 
 
 class ApplyFailed(ReconcileError):

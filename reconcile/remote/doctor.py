@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from reconcile.errors import EXIT_OK, EXIT_REMOTE, AuthError, RemoteError, SettingsError
+from reconcile.errors import (
+    EXIT_OK,
+    EXIT_REMOTE,
+    AuthError,
+    LocalSandboxError,
+    RemoteError,
+    SettingsError,
+)
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.connect import connect
@@ -84,12 +91,16 @@ async def run_checks(
         }
     )
     client, _ = connect(quick, name, catalog_dir=catalog_dir, environ=environ)
-    async with client:
-        token = await _token_check(client)
-        checks.append(token)
-        if token.status == "failed":
-            return [*checks, _skipped("search", "needs a token")]
-        checks.append(await _search_check(client, settings.client_id))
+    try:
+        async with client:
+            token = await _token_check(client)
+            checks.append(token)
+            if token.status == "failed":
+                return [*checks, _skipped("search", "needs a token")]
+            checks.append(await _search_check(client, settings.client_id))
+    except LocalSandboxError as e:  # the embedded state: unusable, or another run holds it
+        hint = "the message says what to do"
+        return [*checks, _failed("state", e.message, hint), _skipped("token", "needs the state")]
     return checks
 
 

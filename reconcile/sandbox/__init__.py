@@ -12,13 +12,14 @@ Over HTTP: ``with serve_in_thread(create_app(store, cfg)) as served: served.url`
 from reconcile.sandbox.app import DropConnection, create_app, sandbox_of
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.server import ServedSandbox, serve_in_thread
-from reconcile.sandbox.store import Store
+from reconcile.sandbox.store import Store, StoreError
 
 __all__ = [
     "DropConnection",
     "SandboxConfig",
     "ServedSandbox",
     "Store",
+    "StoreError",
     "create_app",
     "sandbox_of",
     "serve_in_thread",

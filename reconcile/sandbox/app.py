@@ -45,9 +45,11 @@ class DropConnection(Exception):
 class Sandbox:
     """The mutable state of one emulator: store, live config, tokens, faults, traffic."""
 
-    def __init__(self, store: Store, config: SandboxConfig) -> None:
+    def __init__(self, store: Store, config: SandboxConfig, *, log_failures: bool = True) -> None:
         self.store = store
         self.config = config
+        #: False in-process (embedded): the client reports the 500; no traceback on stderr.
+        self.log_failures = log_failures
         self.startup_config = config.copy()
         self.tokens = TokenBook()
         self.traffic = Traffic()
@@ -150,7 +152,8 @@ class Endpoint:
                 e.headers["Allow"] = ", ".join(self.handlers)
             return e.response()
         except Exception as e:  # a bug or a storage failure: still PB's error shape
-            logger.exception("sandbox: %s %s failed", method, request.url.path)
+            log = logger.exception if sandbox.log_failures else logger.debug
+            log("sandbox: %s %s failed", method, request.url.path, exc_info=True)
             description = f"Internal server error ({type(e).__name__})."
             return ApiError.of("1000005", description).response()
 
@@ -197,11 +200,14 @@ def route(sandbox: Sandbox, path: str, endpoint: Endpoint) -> Route:
     return Route(path, serve, methods=ALL_METHODS, name=endpoint.template)
 
 
-def create_app(store: Store, config: SandboxConfig) -> Starlette:
-    """The emulator as an ASGI app over ``store``; ``config`` is read live (and mutable)."""
+def create_app(store: Store, config: SandboxConfig, *, log_failures: bool = True) -> Starlette:
+    """The emulator as an ASGI app over ``store``; ``config`` is read live (and mutable).
+
+    ``log_failures=False`` logs a failing request's traceback at debug level only (for
+    the in-process sandbox, whose stderr is the user's terminal)."""
     from reconcile.sandbox import admin, boms, inventory, oauth, products
 
-    sandbox = Sandbox(store, config)
+    sandbox = Sandbox(store, config, log_failures=log_failures)
     api = c.API_PREFIX
     endpoints: list[tuple[str, Endpoint]] = [
         (c.TOKEN_PATH, Endpoint(c.TOKEN_PATH, {"POST": oauth.issue_token}, pb=False)),

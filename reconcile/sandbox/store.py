@@ -72,8 +72,47 @@ CREATE TABLE IF NOT EXISTS inventory (
 CREATE INDEX IF NOT EXISTS inventory_sku ON inventory (sku);
 """
 
+#: Every column the store uses, per table: an existing file must have them all.
+_COLUMNS = {
+    "products": "client_id, sku, product_type, active, region, status, create_ts, update_ts,"
+    " pb_create, pb_update, body",
+    "boms": "seq, id, client_id, sku, node, brand, active, create_ts, update_ts, pb_create,"
+    " pb_update, body",
+    "bom_components": "bom_seq, client_id, sku",
+    "inventory": "seq, client_id, sku, body",
+}
 _PRODUCT_COLUMNS = "body, status, pb_create, pb_update"
 _BOM_COLUMNS = "id, body, pb_create, pb_update"
+
+
+class StoreError(Exception):
+    """The database file cannot be used as the emulator's store (and why)."""
+
+    def __init__(self, path: str, reason: str, *, read_only: bool = False) -> None:
+        self.path = path
+        self.reason = reason
+        self.read_only = read_only
+        super().__init__(f"{path}: {reason}")
+
+
+def _read_only(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "readonly" in str(error)
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, in words a user can act on."""
+    text = str(error)
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        return f"{error.filename} is a file where a directory is needed"
+    if isinstance(error, sqlite3.DatabaseError) and "not a database" in text:
+        return "not a SQLite database"
+    if "no such column" in text or "no such table" in text:
+        return f"a SQLite database of another schema ({text})"
+    if _read_only(error):
+        return "read-only (the sandbox writes to it)"
+    if "unable to open" in text:
+        return f"cannot be opened ({text}; is it a directory?)"
+    return f"{text or type(error).__name__}"
 
 
 @dataclass(frozen=True)
@@ -114,16 +153,37 @@ class Store:
     """Transactional, thread-safe SQLite storage for one emulator instance."""
 
     def __init__(self, path: str | pathlib.Path = ":memory:") -> None:
+        """Open (or create) the database; ``StoreError`` says why a file cannot be used
+        (not a directory, not SQLite, another schema, read-only)."""
         self.path = str(path)
-        if self.path != ":memory:" and not self.path.startswith("file:"):
-            pathlib.Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            if self.path != ":memory:" and not self.path.startswith("file:"):
+                pathlib.Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(self.path, _reason(e)) from e
+        try:
+            self._prepare()
+        except (OSError, sqlite3.Error) as e:
+            self._db.close()
+            raise StoreError(self.path, _reason(e), read_only=_read_only(e)) from e
+
+    def _prepare(self) -> None:
+        """WAL for files, the schema, then proof that it is ours and writable."""
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table, columns in _COLUMNS.items():  # tables of another schema: no such column
+            self._db.execute(f"SELECT {columns} FROM {table} LIMIT 0").fetchall()
+        # A read-only file opens and reads fine; only a write says so. Rolled back.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("CREATE TABLE write_probe (x)")
+        finally:
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         with self._lock:
