@@ -2,14 +2,17 @@
 
 An embedded environment (``local``) runs the sandbox emulator in-process over
 ``httpx.ASGITransport``, with its state in ``<catalog>/.reconcile/sandbox.db`` and a
-random key and secret, so authentication is exercised exactly as against PB; the state
-is opened when the client is entered (``LocalSandboxError``, exit 4, when unusable). Any
-other environment reads its credentials from environment variables and must use a safe
-URL (``tls.check_base_url``).
+random key and secret, so authentication is exercised exactly as against PB. While its
+client is open, a run holds ``<catalog>/.reconcile/lock`` (an exclusive ``flock``): a
+second run against the same state fails fast (``LocalSandboxError``, exit 4) instead of
+planning against writes it cannot see. Any other environment reads its
+credentials from environment variables and must use a safe URL (``tls.check_base_url``).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 
 SANDBOX_DIR = ".reconcile"
 SANDBOX_FILE = "sandbox.db"
+LOCK_FILE = "lock"
 EMBEDDED_URL = "http://sandbox.embedded"  # never resolved: the transport is in-process
 EMBEDDED = "embedded"
 
@@ -48,6 +52,10 @@ class ConnectionInfo:
 
 def sandbox_path(catalog_dir: Path) -> Path:
     return catalog_dir / SANDBOX_DIR / SANDBOX_FILE
+
+
+def lock_path(catalog_dir: Path) -> Path:
+    return catalog_dir / SANDBOX_DIR / LOCK_FILE
 
 
 def _start_over(catalog_dir: Path) -> str:
@@ -101,8 +109,8 @@ class _Deferred:
 class EmbeddedClient(PBClient):
     """A client of the in-process sandbox of one catalog.
 
-    Entering it opens the state (``LocalSandboxError``, exit 4, when it cannot be used);
-    leaving it closes the state.
+    Entering it takes the state's lock, then opens the state (``LocalSandboxError``, exit
+    4, when either cannot be had); leaving it closes the state and releases the lock.
     """
 
     def __init__(
@@ -113,6 +121,8 @@ class EmbeddedClient(PBClient):
         self.catalog_dir = catalog_dir
         self.config = SandboxConfig.generate()
         self._app = _Deferred()
+        self._lock_file = lock_path(catalog_dir)
+        self._locked = False
         self._store: Store | None = None
         super().__init__(
             base_url=EMBEDDED_URL,
@@ -126,9 +136,12 @@ class EmbeddedClient(PBClient):
     async def __aenter__(self) -> Self:
         from reconcile.sandbox import Store, StoreError, create_app
 
+        take_lock(self._lock_file)
+        self._locked = True
         try:
             store = Store(sandbox_path(self.catalog_dir))
         except StoreError as e:
+            self._release()
             fix = "make it writable, or " if e.read_only else ""
             raise LocalSandboxError(
                 f"{e.path} is unusable: {e.reason}; {fix}{_start_over(self.catalog_dir)}",
@@ -145,3 +158,108 @@ class EmbeddedClient(PBClient):
             if self._store is not None:
                 self._store.close()
                 self._store = None
+            self._release()
+
+    def _release(self) -> None:
+        if self._locked:
+            self._locked = False
+            give_lock(self._lock_file)
+
+
+# ---- the state's lock ----------------------------------------------------------------------
+
+#: How long a process keeps the lock after its last client closed: `apply` plans with one
+#: client and writes with the next, and no other run may slip in between.
+LOCK_LINGER_SECONDS = 5.0
+
+
+@dataclass
+class _Held:
+    fd: int
+    in_use: bool = True
+    timer: threading.Timer | None = None
+
+
+_HELD: dict[Path, _Held] = {}
+_GUARD = threading.Lock()
+
+
+def take_lock(path: Path) -> None:
+    """Hold ``path``'s lock for one client: taken from another process's release, or over
+    from this process's previous client (a lingering lock), never shared by two open ones."""
+    with _GUARD:
+        held = _HELD.get(path)
+        if held is None:
+            _HELD[path] = _Held(hold_lock(path))
+            return
+        if held.in_use:
+            raise _busy(path, str(os.getpid()))
+        held.in_use = True
+        if held.timer is not None:
+            held.timer.cancel()
+            held.timer = None
+
+
+def give_lock(path: Path, linger: float = LOCK_LINGER_SECONDS) -> None:
+    """One client is done with ``path``'s lock; the process lets go of it after ``linger``
+    seconds unless another of its clients takes it over (process exit lets go at once)."""
+    with _GUARD:
+        held = _HELD.get(path)
+        if held is None or not held.in_use:
+            return
+        held.in_use = False
+        held.timer = threading.Timer(linger, _let_go, (path, held))
+        held.timer.daemon = True
+        held.timer.start()
+
+
+def _let_go(path: Path, held: _Held) -> None:
+    with _GUARD:
+        if _HELD.get(path) is held and not held.in_use:
+            del _HELD[path]
+            os.close(held.fd)  # closing the descriptor releases the flock
+
+
+def _busy(path: Path, holder: str) -> LocalSandboxError:
+    by = f" (process {holder})" if holder.isdigit() else ""
+    return LocalSandboxError(
+        f"another reconcile run{by} is using the local sandbox of {path.parent.parent} (it "
+        f"holds {path}); runs against `local` cannot overlap: wait for it to finish, then "
+        "run again",
+        operation="local sandbox",
+    )
+
+
+def hold_lock(path: Path) -> int:
+    """An exclusive, non-blocking ``flock`` on ``path`` (created if needed); its descriptor.
+
+    The lock lives as long as the descriptor (or the process): a crashed run leaves the
+    file behind but never a held lock.
+    """
+    import fcntl
+
+    catalog = path.parent.parent
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        why = e.strerror or str(e)
+        if isinstance(e, FileExistsError | NotADirectoryError):
+            why = f"{path.parent} is a file, not a directory"
+        raise LocalSandboxError(
+            f"cannot create the lock file {path}: {why}; {_start_over(catalog)}",
+            operation="local sandbox",
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip()
+        os.close(fd)
+        if not isinstance(e, BlockingIOError):
+            raise LocalSandboxError(
+                f"cannot lock {path}: {e.strerror or e}", operation="local sandbox"
+            ) from None
+        raise _busy(path, holder) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import shutil
 import sqlite3
 import ssl
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconcile.cli import cli
-from reconcile.errors import AuthError, InsecureTransport
-from reconcile.remote.connect import connect, sandbox_path
+from reconcile.errors import AuthError, InsecureTransport, LocalSandboxError
+from reconcile.remote.connect import connect, give_lock, lock_path, sandbox_path, take_lock
 from reconcile.remote.tls import negotiated_tls_version, tls_context
 from reconcile.settings import Environment, Settings
 from tests.support.files import read_only
@@ -75,6 +79,90 @@ def local_catalog(directory: Path) -> Path:
 def run(args: list[str]) -> Any:
     runner = CliRunner(env={"NO_COLOR": "1"})
     return runner.invoke(cli, args, standalone_mode=False, catch_exceptions=False)
+
+
+def other_process_can_lock(path: Path) -> bool:
+    """Whether a separate process gets ``path``'s flock at once."""
+    code = (
+        "import fcntl, sys\n"
+        f"f = open({str(path)!r}, 'a')\n"
+        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n    sys.exit(1)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+class TestEmbeddedLock:
+    """One run at a time uses a catalog's local state: a second fails fast, exit 4."""
+
+    def test_a_second_open_client_is_refused_until_the_first_closes(self, tmp_path: Path) -> None:
+        """While one client is open, entering another on the same catalog names the lock."""
+
+        async def overlap() -> tuple[str, bool]:
+            first, _ = connect(Settings(), None, catalog_dir=tmp_path, environ={})
+            second, _ = connect(Settings(), None, catalog_dir=tmp_path, environ={})
+            async with first:
+                with pytest.raises(LocalSandboxError) as refused:
+                    await second.__aenter__()
+            third, _ = connect(Settings(), None, catalog_dir=tmp_path, environ={})
+            async with third:
+                found = await third.get_product("C1", "NONE") is None
+            return str(refused.value), found
+
+        message, reopened = asyncio.run(overlap())
+        assert str(lock_path(tmp_path).resolve()) in message
+        assert "another reconcile run" in message and f"process {os.getpid()}" in message
+        assert reopened
+
+    def test_the_lock_lingers_for_the_next_client_of_this_process(self, tmp_path: Path) -> None:
+        """After a client closes, this process keeps the lock (apply's plan-then-write gap):
+        another process is refused, the next client here takes it over."""
+
+        async def open_and_close() -> None:
+            client, _ = connect(Settings(), None, catalog_dir=tmp_path, environ={})
+            async with client:
+                pass
+
+        asyncio.run(open_and_close())
+        lock = lock_path(tmp_path).resolve()
+        assert not other_process_can_lock(lock)
+        asyncio.run(open_and_close())  # taken over, not refused
+        give_lock(lock, linger=0)  # nothing to give: the client already did
+        take_lock(lock)
+        give_lock(lock, linger=0)
+        deadline = time.monotonic() + 10
+        while not other_process_can_lock(lock):
+            assert time.monotonic() < deadline, "the lock was never let go"
+            time.sleep(0.02)
+
+    def test_plan_fails_fast_while_another_run_holds_the_lock(self, tmp_path: Path) -> None:
+        """`plan` on a catalog whose lock another run holds exits 4 naming the lock file."""
+        catalog = local_catalog(tmp_path / "kits")
+        lock = lock_path(catalog)
+        lock.parent.mkdir()
+        with lock.open("w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            result = run(["plan", str(catalog)])
+        assert result.return_value == 4, result.output
+        assert str(lock.resolve()) in result.stderr
+        assert run(["plan", str(catalog)]).return_value == 0  # released: runs again
+
+    def test_two_concurrent_applies_never_duplicate_a_bom(self, tmp_path: Path) -> None:
+        """Two `apply` processes at once: one may be refused, but PB never gets two BOMs."""
+        catalog = local_catalog(tmp_path / "kits")
+        (catalog / "kits.yaml").write_text(
+            "products:\n  - sku: K1\n    productType: KIT\n    details: {description: k}\n"
+            "boms:\n  - sku: K1\n    description: k\n    billOfMaterialDetails:\n"
+            "      - {sku: A1, quantity: 1}\n"
+        )
+        main = "from reconcile.cli import main; main()"
+        command = [sys.executable, "-c", main, "apply", "--auto-approve", str(catalog)]
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)]
+        runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        errors = [p.communicate(timeout=120)[1].decode() for p in runs]
+        codes = [p.returncode for p in runs]
+        assert set(codes) <= {0, 4} and 0 in codes, errors
+        assert run(["plan", str(catalog), "--detailed-exitcode"]).return_value == 0
 
 
 class TestBrokenLocalState:
