@@ -1014,15 +1014,20 @@ def sandbox_serve(
     page_max: int,
     token_ttl: int,
 ) -> int:
-    """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET)."""
-    import sqlite3
+    """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET).
 
-    from reconcile.sandbox import SandboxConfig, Store, create_app, serve_in_thread
-    from reconcile.sandbox.server import is_loopback
+    Exits 0 when stopped, 64 when --host, --port or --db cannot be used (not an address,
+    port in use, not a sandbox database), 1 when the server does not start.
+    """
+    from reconcile.sandbox import SandboxConfig, Store, StoreError, create_app, serve_in_thread
+    from reconcile.sandbox.server import ListenError, host_problem, is_loopback
 
     key, secret = os.environ.get("PB_API_KEY"), os.environ.get("PB_API_SECRET")
     if bool(key) != bool(secret):
         raise UsageError("set both PB_API_KEY and PB_API_SECRET, or neither (to generate them)")
+    problem = host_problem(host)
+    if problem:
+        raise UsageError(f"--host: {problem}")
     config = SandboxConfig.generate(
         key=key,
         secret=secret,
@@ -1035,18 +1040,22 @@ def sandbox_serve(
     )
     try:
         store = Store(db or ":memory:")
-    except (OSError, sqlite3.Error) as e:
-        return fail(ReconcileError(f"cannot open the sandbox database {db}: {e}"))
-    if not is_loopback(host):
+    except StoreError as e:
+        raise UsageError(f"--db {e.path}: {e.reason}") from None
+    try:
+        served = serve_in_thread(create_app(store, config), host, port)
+    except ListenError as e:
+        store.close()
+        raise UsageError(str(e)) from None
+    except RuntimeError as e:
+        store.close()
+        return fail(ReconcileError(str(e)))
+    if not is_loopback(host):  # warned once listening: the address is known to be real
         click.echo(
             f"warning: listening on {host}, reachable from other machines; the sandbox has no"
             " TLS and accepts the credentials printed below",
             err=True,
         )
-    try:
-        served = serve_in_thread(create_app(store, config), host, port)
-    except (OSError, RuntimeError) as e:
-        return fail(ReconcileError(f"cannot listen on {host}:{port}: {e}"))
     try:
         _serve_until_stopped(
             served,

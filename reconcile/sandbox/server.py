@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import re
 import socket
 import threading
 import time
@@ -12,6 +14,13 @@ from typing import Any
 import uvicorn
 
 STARTUP_TIMEOUT = 10.0
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+#: A DNS name whose last label is not all digits (999.1.1.1 is a bad address, not a name).
+_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*(?=[a-z0-9-]*[a-z]){_LABEL}\.?")
+
+
+class ListenError(RuntimeError):
+    """The server cannot listen where it was asked to (the message says why)."""
 
 
 class ServedSandbox:
@@ -58,7 +67,7 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        sock.bind((host.strip("[]"), port))
         sock.listen(2048)
     except OSError:
         sock.close()
@@ -67,9 +76,40 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def host_problem(host: str) -> str | None:
+    """Why ``host`` cannot be listened on (None when it is an IP address or a host name)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return None
+    except ValueError:
+        pass
+    if not _HOST_NAME.fullmatch(host.lower()) or len(host) > 253:
+        return f"{host!r} is neither an IP address nor a host name (e.g. 127.0.0.1, ::1, 0.0.0.0)"
+    return None
+
+
+def listen_problem(host: str, port: int, error: OSError) -> str:
+    """A failed bind in words: which address and port, and what to do about it."""
+    where = f"{host}:{port}"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve {host!r}: {error.strerror or error}"
+    if error.errno == errno.EADDRINUSE:
+        return f"{where} is already in use (another server?); pick another --port, or --port 0"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine; use 127.0.0.1 (or 0.0.0.0 for all)"
+    if error.errno == errno.EACCES:
+        return f"{where} needs privileges to listen on; use a port above 1023"
+    return f"cannot listen on {where}: {error.strerror or error}"
+
+
 def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> ServedSandbox:
-    """Start uvicorn serving ``app`` in a daemon thread; return once it accepts requests."""
-    sock = bind(host, port)
+    """Start uvicorn serving ``app`` in a daemon thread; return once it accepts requests.
+
+    ``ListenError`` when the address cannot be bound (busy port, unknown host...)."""
+    try:
+        sock = bind(host, port)
+    except OSError as e:
+        raise ListenError(listen_problem(host, port, e)) from None
     config = uvicorn.Config(
         app, log_level="warning", lifespan="off", access_log=False, backlog=2048
     )

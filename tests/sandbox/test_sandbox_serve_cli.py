@@ -125,10 +125,10 @@ class TestServeUsage:
         assert exited.value.code == EXIT_USAGE
         assert "PB_API_SECRET" in capsys.readouterr().err
 
-    def test_busy_port_is_a_clear_error(
+    def test_busy_port_is_a_usage_error(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """A port already in use exits 1 with a message naming host and port."""
+        """A port already in use exits 64 naming host and port and what to do."""
         monkeypatch.delenv("PB_API_KEY", raising=False)
         monkeypatch.delenv("PB_API_SECRET", raising=False)
         with socket.socket() as taken:
@@ -137,8 +137,39 @@ class TestServeUsage:
             port = taken.getsockname()[1]
             with pytest.raises(SystemExit) as exited:
                 main(["sandbox", "serve", "--port", str(port)])
-        assert exited.value.code == 1
-        assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+        assert exited.value.code == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert f"127.0.0.1:{port} is already in use" in err and "--port 0" in err
+
+    @pytest.mark.parametrize("host", ["999.1.1.1", "bad host", "1.2.3", ""])
+    def test_a_bad_host_is_refused_before_any_warning(
+        self, host: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A --host that is no address is a usage error (64), without the 'listening' warning."""
+        monkeypatch.delenv("PB_API_KEY", raising=False)
+        monkeypatch.delenv("PB_API_SECRET", raising=False)
+        with pytest.raises(SystemExit) as exited:
+            main(["sandbox", "serve", "--host", host, "--port", "0"])
+        assert exited.value.code == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert "--host" in err and "neither an IP address nor a host name" in err
+        assert "listening" not in err
+
+    def test_a_db_that_is_not_a_sandbox_database_is_a_usage_error(
+        self,
+        tmp_path: pathlib.Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """--db naming a file that is not SQLite exits 64 naming the file and why."""
+        monkeypatch.delenv("PB_API_KEY", raising=False)
+        monkeypatch.delenv("PB_API_SECRET", raising=False)
+        db = tmp_path / "x.db"
+        db.write_text("garbage\n")
+        with pytest.raises(SystemExit) as exited:
+            main(["sandbox", "serve", "--db", str(db), "--port", "0"])
+        assert exited.value.code == EXIT_USAGE
+        assert f"--db {db}: not a SQLite database" in capsys.readouterr().err
 
     @pytest.mark.parametrize(
         ("host", "loopback"),

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox import SandboxConfig, Store, create_app, serve_in_thread
+from reconcile.sandbox.server import ListenError
 from tests.support.sandbox import SHARED_SSL_CONTEXT
 
 
@@ -25,10 +26,10 @@ class TestServeInThread:
                 client.get(f"{served.url}/__sandbox/stats")
             served.stop()  # a second stop is harmless
 
-    def test_a_busy_port_raises_os_error(self) -> None:
-        """Asking for a port in use fails at once with OSError (the CLI reports it)."""
+    def test_a_busy_port_raises_listen_error(self) -> None:
+        """Asking for a port in use fails at once with ListenError naming the port."""
         app = create_app(Store(), SandboxConfig(key="k", secret="s"))
-        with serve_in_thread(app) as served, pytest.raises(OSError):
+        with serve_in_thread(app) as served, pytest.raises(ListenError, match="already in use"):
             serve_in_thread(app, port=served.port)
 
 
