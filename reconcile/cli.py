@@ -882,7 +882,11 @@ def show_command(output: Output, plan_file: pathlib.Path, fmt: str) -> int:
     metavar="GLOB",
     help="import only resources whose address or SKU matches, e.g. 'KIT-*' (repeatable)",
 )
-@click.option("--force", is_flag=True, help="write into a non-empty --out, replacing its catalog")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="write into a non-empty --out, replacing only its catalog files (listed)",
+)
 @click.pass_obj
 def import_command(
     output: Output,
@@ -901,8 +905,14 @@ def import_command(
     Reads every product (old ones included) and BOM of the client, and writes
     reconcile.yaml plus YAML files in the canonical `fmt` layout. `reconcile plan DIR`
     on the result shows no changes. Inactive products and BOMs are left out unless
-    --include-inactive (inactive products a BOM names are always kept). Exits 0 when
-    written, 4 when PB cannot be read, 64 when --out is not empty (see --force).
+    --include-inactive (inactive products a BOM names are always kept).
+
+    --force writes into a non-empty --out: it removes only catalog files there (YAML of
+    only `products:`/`boms:`, or written by import), lists them, and keeps an existing
+    reconcile.yaml as it is when it names the same client and environment (else exit 64).
+
+    Exits 0 when written, 4 when PB cannot be read, 64 when --out is not empty (see
+    --force) or its reconcile.yaml is for another client or environment.
     """
     from reconcile.importing import ImportOptions, import_catalog
 
@@ -954,11 +964,36 @@ def _print_import_report(output: Output, result: ImportResult) -> None:
             "(plan leaves them alone too):"
         )
         lines.extend(f"  {entry}" for entry in result.unreadable)
+    lines.extend(_forced_import_lines(result))
     if result.sandbox_file:
         lines.append(f"Copied the local sandbox state to {result.sandbox_file}.")
     lines.append(f"Next: commit {result.directory}, then `reconcile plan {result.directory}`.")
     for line in lines:
         output.err.print(Text(line), soft_wrap=True)
+
+
+def _forced_import_lines(result: ImportResult) -> list[str]:
+    """What `import --force` did to the files already in --out, one file per line."""
+    lines = []
+    for paths, what in ((result.removed, "Removed"), (result.replaced, "Replaced")):
+        if paths:
+            lines.append(f"{what} {len(paths)} catalog files of the previous content:")
+            lines.extend(f"  {path}" for path in paths)
+    if result.kept_settings is not None:
+        settings = result.directory / "reconcile.yaml"
+        lines.append(f"Kept {settings} as it was (same client and environment).")
+        if result.kept_settings != result.environment:
+            lines.append(
+                f"Its default environment is {result.kept_settings!r}: plan the import with "
+                f"--env {result.environment}."
+            )
+    if result.other_yaml:
+        lines.append(
+            f"Left {len(result.other_yaml)} YAML files that are not catalog files alone; plan "
+            "reads every YAML file below the catalog, so move them out of it:"
+        )
+        lines.extend(f"  {path}" for path in result.other_yaml)
+    return lines
 
 
 # ---- sandbox serve (the local PB emulator: reconcile.sandbox) ----

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconcile.desired.writer import SplitBy
+from reconcile.desired.writer import MODELINE, SplitBy
 from reconcile.errors import UsageError
 from reconcile.models import Bom, ResourceSet
 from reconcile.plan.plan import Selector
@@ -30,8 +30,11 @@ from reconcile.remote.client import PBClient
 from reconcile.remote.connect import SANDBOX_DIR, connect, sandbox_path
 from reconcile.remote.fetch import both, decode
 from reconcile.remote.progress import NO_PROGRESS, Progress
-from reconcile.settings import SETTINGS_FILE, Settings
+from reconcile.settings import SETTINGS_FILE, Environment, Limits, Settings
 
+CATALOG_SCHEMA = "catalog.schema.json"
+#: A YAML mapping with only these keys is a catalog file (`import --force` replaces it).
+CATALOG_KEYS = {"products", "boms"}
 PRODUCTS_TASK = "product pages"
 BOMS_TASK = "BOM pages"
 
@@ -66,6 +69,13 @@ class ImportResult:
     unreadable: list[str] = field(default_factory=list)
     sandbox_file: str | None = None
     requests: int = 0
+    #: With --force: catalog files of --out removed, and those written anew in their place.
+    removed: list[Path] = field(default_factory=list)
+    replaced: list[Path] = field(default_factory=list)
+    #: YAML files below --out that are not catalog files (left alone; plan would read them).
+    other_yaml: list[Path] = field(default_factory=list)
+    #: --out's reconcile.yaml was kept as it was; its default environment.
+    kept_settings: str | None = None
 
 
 async def import_catalog(
@@ -86,6 +96,7 @@ async def import_catalog(
             "which PB client should be imported? Pass --client-id ID, or run from (or point "
             f"--from at) a catalog directory whose {SETTINGS_FILE} sets client_id"
         )
+    kept = settings_to_keep(out_dir, env_name, environment, client_id) if options.force else None
     client, info = connect(settings, env_name, catalog_dir=options.source_dir, environ=environ)
     async with client:
         progress.note(f"Reading every product and BOM of client {client_id!r} ({env_name})…")
@@ -107,6 +118,7 @@ async def import_catalog(
         requests=requests,
     )
     progress.note(f"Writing {result.products} products and {result.boms} BOMs to {out_dir}…")
+    old, result.other_yaml = existing_catalog(out_dir)
     result.files = write_imported(
         out_dir,
         resources=chosen.resources,
@@ -114,7 +126,13 @@ async def import_catalog(
         env_name=env_name,
         client_id=client_id,
         options=options,
+        replacing=old,
+        kept_settings=kept,
     )
+    result.removed = [path for path in old if path not in result.files]
+    result.replaced = [path for path in old if path in result.files]
+    if kept is not None:
+        result.kept_settings = kept.default_environment
     if environment.embedded and info.sandbox_file:
         result.sandbox_file = str(copy_sandbox(Path(info.sandbox_file), out_dir))
     return result
@@ -134,6 +152,70 @@ def check_destination(out_dir: Path, *, force: bool) -> None:
             f"--out {out_dir} is not empty; import into a new or empty directory, or pass "
             "--force to replace the catalog files in it (other files are left alone)"
         )
+
+
+@dataclass(frozen=True)
+class KeptSettings:
+    """--out's own reconcile.yaml, kept byte for byte by ``import --force``."""
+
+    text: bytes
+    default_environment: str
+
+
+def settings_to_keep(
+    out_dir: Path, env_name: str, environment: Environment, client_id: str
+) -> KeptSettings | None:
+    """--out's reconcile.yaml when ``--force`` may keep it as it is: it names the imported
+    client and defines the environment import reads from as import does. Anything else is
+    refused (exit 64) before PB is read: its other settings (safety, limits, prune,
+    comments) are the user's, never rewritten."""
+    from reconcile.desired import load_settings
+
+    path = out_dir / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    existing = load_settings(out_dir)  # invalid: exit 3 at its line
+    fix = "import into another directory, or remove it to let import write one"
+    if existing.client_id != client_id:
+        named = f"is for client {existing.client_id!r}" if existing.client_id else "names no client"
+        raise UsageError(f"{path} {named}, not the imported {client_id!r}; {fix}")
+    defined = existing.all_environments().get(env_name)
+    if defined != environment:
+        how = "does not define" if defined is None else "defines another"
+        raise UsageError(
+            f"{path} {how} environment {env_name!r}, which import reads from; make it the "
+            f"same as in the --from catalog, or {fix}"
+        )
+    return KeptSettings(path.read_bytes(), existing.default_environment)
+
+
+def existing_catalog(out_dir: Path) -> tuple[list[Path], list[Path]]:
+    """The YAML files below ``out_dir`` that are catalog files (a mapping of only
+    `products` and `boms`, or written by import: its schema modeline), and the others."""
+    from reconcile.desired import catalog_files
+
+    if not out_dir.is_dir():
+        return [], []
+    catalog: list[Path] = []
+    other: list[Path] = []
+    for path in catalog_files(out_dir):
+        (catalog if _is_catalog_file(path) else other).append(path)
+    return catalog, other
+
+
+def _is_catalog_file(path: Path) -> bool:
+    from reconcile.desired.source import read_source
+
+    try:
+        with path.open("rb") as file:
+            first = file.readline(4096).decode("utf-8", "replace").rstrip()
+    except OSError:
+        return False
+    if first.startswith(MODELINE) and first.endswith(f"/{CATALOG_SCHEMA}"):
+        return True
+    limits = Limits()
+    data = read_source(path, max_bytes=limits.max_file_bytes, max_depth=limits.max_depth).data
+    return isinstance(data, dict) and bool(data) and set(data) <= CATALOG_KEYS
 
 
 def check_not_nested(out_dir: Path, source_dir: Path) -> None:
@@ -279,17 +361,33 @@ def write_imported(
     env_name: str,
     client_id: str,
     options: ImportOptions,
+    replacing: Sequence[Path] = (),
+    kept_settings: KeptSettings | None = None,
 ) -> list[Path]:
-    """Write reconcile.yaml and the catalog files; return the paths written."""
+    """Write reconcile.yaml (unless ``kept_settings``) and the catalog files in place of
+    ``replacing``; return the paths written. A failed write puts the old files back."""
     from reconcile.desired import write_catalog
 
-    written = write_catalog(
-        out_dir,
-        resources,
-        settings=imported_settings(source, env_name, client_id),
-        split_by=options.split_by,
-        replace=options.force,
-    )
+    settings_file = out_dir / SETTINGS_FILE
+    saved = {path: path.read_bytes() for path in replacing}
+    if kept_settings is not None:
+        saved[settings_file] = kept_settings.text
+    for path in saved:
+        path.unlink()
+    try:
+        written = write_catalog(
+            out_dir,
+            resources,
+            settings=imported_settings(source, env_name, client_id),
+            split_by=options.split_by,
+        )
+    except BaseException:
+        for path, text in saved.items():
+            path.write_bytes(text)
+        raise
+    if kept_settings is not None:
+        settings_file.write_bytes(kept_settings.text)
+        written.remove(settings_file)
     ignore = out_dir / ".gitignore"
     if not ignore.exists():  # the embedded sandbox's state is local, never committed
         ignore.write_text(f"{SANDBOX_DIR}/\n", encoding="utf-8")

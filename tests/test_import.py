@@ -20,9 +20,10 @@ from reconcile import engine
 from reconcile.cli import cli
 from reconcile.desired import load_catalog, load_settings
 from reconcile.errors import AuthError, RemoteStateError, UsageError
-from reconcile.importing import ImportOptions, ImportResult, import_catalog
+from reconcile.importing import ImportOptions, ImportResult, import_catalog, settings_to_keep
 from reconcile.models import BomKey, ProductKey
 from reconcile.remote.connect import connect, sandbox_path
+from reconcile.settings import Environment
 from tests.support.world import (
     CLIENT,
     InProcessAdmin,
@@ -340,6 +341,80 @@ class TestImportRefusals:
         assert not (out / "stale.yaml").exists()
         assert "NEW-ONE" in product_skus(out)
 
+    def test_force_removes_only_catalog_files_and_lists_them(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """--force removes YAML of only products/boms (or written by import), and lists each;
+        other YAML at any depth (CI pipelines, compose files) is left byte for byte."""
+        seed(world)
+        out = tmp_path / "imported"
+        first = run_import(world, out)
+        pipeline, compose = out / "ci" / "pipeline.yml", out / "docker-compose.yaml"
+        pipeline.parent.mkdir()
+        pipeline.write_text("# CI\njobs:\n  plan: {run: reconcile plan}\n")
+        compose.write_text("services:\n  db: {image: postgres}\n")
+        (out / "old").mkdir()
+        (out / "old" / "bundles.yml").write_text("boms: []\nproducts: []\n")
+        result = run_import(world, out, force=True)
+        assert pipeline.read_text() == "# CI\njobs:\n  plan: {run: reconcile plan}\n"
+        assert compose.read_text() == "services:\n  db: {image: postgres}\n"
+        assert result.removed == [out / "old" / "bundles.yml"]
+        assert sorted(result.replaced) == sorted(
+            p for p in first.files if p.suffix == ".yaml" and p.name != "reconcile.yaml"
+        )
+        assert result.other_yaml == sorted([compose, pipeline])
+        assert not (out / "old" / "bundles.yml").exists()
+
+    def test_force_keeps_the_settings_of_the_same_client(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """An existing reconcile.yaml for the same client and environment stays as written,
+        comments, safety, limits and prune included; the round trip still holds."""
+        seed(world)
+        out = tmp_path / "imported"
+        run_import(world, out)
+        settings = out / "reconcile.yaml"
+        mine = (
+            settings.read_text()
+            + "# reviewed by ops\nprune: true\nsafety:\n  max_update_fraction: 0.05\n"
+            + "limits:\n  page_size: 50\n"
+        )
+        settings.write_text(mine)
+        result = run_import(world, out, force=True)
+        assert settings.read_text() == mine
+        assert result.kept_settings == world.env and settings not in result.files
+        assert not plan_of(out, world).plan.has_changes
+
+    def test_force_refuses_the_settings_of_another_client(
+        self, world: World, tmp_path: Path
+    ) -> None:
+        """reconcile.yaml naming another client: exit 64 before PB is read, nothing touched."""
+        seed(world)
+        out = tmp_path / "imported"
+        run_import(world, out)
+        settings = out / "reconcile.yaml"
+        other = settings.read_text().replace(f"client_id: {CLIENT}", "client_id: SOMEONE-ELSE")
+        settings.write_text(other)
+        before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        with pytest.raises(UsageError, match="SOMEONE-ELSE") as refused:
+            run_import(world, out, force=True)
+        assert refused.value.exit_code == 64
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+    def test_force_refuses_settings_without_the_environment(self, tmp_path: Path) -> None:
+        """reconcile.yaml lacking (or redefining) the environment import reads is refused."""
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "reconcile.yaml").write_text(f"client_id: {CLIENT}\n")
+        fx = Environment(base_url="https://pb.example.com")
+        with pytest.raises(UsageError, match="does not define environment 'fx'"):
+            settings_to_keep(out, "fx", fx, CLIENT)
+        (out / "reconcile.yaml").write_text(
+            f"client_id: {CLIENT}\nenvironments:\n  fx:\n    base_url: https://other.example.com\n"
+        )
+        with pytest.raises(UsageError, match="defines another environment 'fx'"):
+            settings_to_keep(out, "fx", fx, CLIENT)
+
     def test_destination_inside_the_source_catalog_is_refused(
         self, world: World, tmp_path: Path
     ) -> None:
@@ -452,6 +527,23 @@ class TestImportCommand:
         assert "Error: token: could not connect" in result.stderr
         assert "ExceptionGroup" not in result.stderr
         assert not out.exists()
+
+    def test_force_report_lists_each_removed_and_kept_file(self, tmp_path: Path) -> None:
+        """`import --force` names every catalog file it removed and every YAML file it kept."""
+        source = local_catalog(tmp_path / "source", products=[remote(product("A"))])
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "legacy.yaml").write_text("products: []\n")
+        (out / "compose.yml").write_text("services: {}\n")
+        args = ["import", "--env", "local", "--from", str(source), "--out", str(out), "--force"]
+        result = self.invoke(args)
+        assert result.return_value == 0, result.output
+        assert f"Removed 1 catalog files of the previous content:\n  {out / 'legacy.yaml'}" in (
+            result.stderr
+        )
+        assert "not catalog files alone" in result.stderr
+        assert f"  {out / 'compose.yml'}" in result.stderr
+        assert (out / "compose.yml").read_text() == "services: {}\n"
 
     def test_non_empty_out_exits_64(self, tmp_path: Path) -> None:
         """A non-empty --out makes the command exit 64 naming --force."""
