@@ -5,12 +5,14 @@ An embedded environment (``local``) runs the sandbox emulator in-process over
 random key and secret, so authentication is exercised exactly as against PB. While its
 client is open, a run holds ``<catalog>/.reconcile/lock`` (an exclusive ``flock``): a
 second run against the same state fails fast (``LocalSandboxError``, exit 4) instead of
-planning against writes it cannot see. Any other environment reads its
+planning against writes it cannot see. The in-process emulator is not PB, so its client
+has no rate limit and a wider in-flight bound. Any other environment reads its
 credentials from environment variables and must use a safe URL (``tls.check_base_url``).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Mapping
@@ -23,6 +25,7 @@ from pydantic import SecretStr
 
 from reconcile.errors import LocalSandboxError
 from reconcile.remote.client import PBClient
+from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.tls import check_base_url
 from reconcile.settings import Credentials, Settings, credential_variables, credentials_for
 
@@ -32,6 +35,10 @@ if TYPE_CHECKING:
 SANDBOX_DIR = ".reconcile"
 SANDBOX_FILE = "sandbox.db"
 LOCK_FILE = "lock"
+#: The in-process emulator answers from SQLite in this process: no rate limit, and as
+#: many requests in flight as the client's largest fan-out usefully overlaps.
+EMBEDDED_REQUESTS_PER_SECOND = math.inf
+EMBEDDED_MAX_IN_FLIGHT = 64
 EMBEDDED_URL = "http://sandbox.embedded"  # never resolved: the transport is in-process
 EMBEDDED = "embedded"
 
@@ -131,6 +138,7 @@ class EmbeddedClient(PBClient):
             environment=environment,
             transport=httpx.ASGITransport(app=self._app),
             run_id=run_id,
+            pacer=Pacer(EMBEDDED_REQUESTS_PER_SECOND, EMBEDDED_MAX_IN_FLIGHT),
         )
 
     async def __aenter__(self) -> Self:

@@ -66,6 +66,29 @@ class TestEmbedded:
         assert here.sandbox_file == str(sandbox_path(tmp_path).resolve())
 
 
+class TestEmbeddedPace:
+    """The in-process emulator is not PB: its client is not rate-limited; PB's clients are."""
+
+    def test_embedded_requests_start_without_waiting(self, tmp_path: Path) -> None:
+        """A thousand request slots in a row on `local` need no wait (PB's limit: 50/s)."""
+        client, _ = connect(Settings(), None, catalog_dir=tmp_path, environ={})
+        waits = [client.pacer.limiter.reserve() for _ in range(1000)]
+        assert max(waits) == 0
+        assert client.pacer.max_in_flight > Settings().limits.max_in_flight
+        asyncio.run(client.aclose())
+
+    def test_remote_requests_keep_the_settings_rate_limit(
+        self, sandbox: ServedSandboxHandle
+    ) -> None:
+        """A base_url environment still spaces request starts by limits.requests_per_second."""
+        environ = {"PB_API_KEY": sandbox.key, "PB_API_SECRET": sandbox.secret}
+        client, _ = connect(staging(sandbox.url), "staging", catalog_dir=Path("."), environ=environ)
+        waits = [client.pacer.limiter.reserve() for _ in range(3)]
+        assert waits[2] > 0
+        assert client.pacer.max_in_flight == Settings().limits.max_in_flight
+        asyncio.run(client.aclose())
+
+
 def local_catalog(directory: Path) -> Path:
     """A catalog on `local` declaring one product."""
     directory.mkdir(parents=True, exist_ok=True)
