@@ -168,10 +168,10 @@ def report_problems(problems: Sequence[Problem], output_format: str | None = Non
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(safe(str(problem)))
     if output_format == "github":
         for problem in problems:
-            click.echo(github_annotation(problem))
+            click.echo(safe(github_annotation(problem)))
 
 
 def _problem_summary(problems: Sequence[Problem]) -> str:
@@ -969,7 +969,7 @@ def _print_import_report(output: Output, result: ImportResult) -> None:
         lines.append(f"Copied the local sandbox state to {result.sandbox_file}.")
     lines.append(f"Next: commit {result.directory}, then `reconcile plan {result.directory}`.")
     for line in lines:
-        output.err.print(Text(line), soft_wrap=True)
+        output.err.print(Text(safe(line)), soft_wrap=True)
 
 
 def _forced_import_lines(result: ImportResult) -> list[str]:

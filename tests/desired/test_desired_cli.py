@@ -100,6 +100,17 @@ class TestValidateCommand:
         assert run("validate", str(EXAMPLES / name)).return_value == code
 
 
+class TestTerminalSafety:
+    def test_control_characters_in_a_file_name_are_shown_escaped(self, tmp_path: Path) -> None:
+        """A catalog file whose name holds ESC is reported with the ESC escaped, never raw."""
+        (tmp_path / "reconcile.yaml").write_text("client_id: DEMO\n")
+        (tmp_path / "bad\x1b[2J.yaml").write_text("products: 3\n")
+        result = run("validate", str(tmp_path))
+        assert result.return_value == 3
+        assert "\x1b" not in result.stdout
+        assert "bad\\x1b[2J.yaml" in result.stdout
+
+
 class TestSchemasCommand:
     def test_writes_every_schema(self, tmp_path: Path) -> None:
         """`schemas --out DIR` writes the catalog and settings schemas, as committed."""
