@@ -18,12 +18,12 @@
     │   │                               (e.g. two BOMs with one (sku, node) key)
     │   └── LocalSandboxError (4)       the embedded sandbox's state (<catalog>/.reconcile/)
     │                                   is unusable, or in use by another run
-    ├── ApplyFailed (5)                 an apply ran but some changes failed
     ├── UnsafePlan (6)                  a safety threshold refused the plan
     └── StalePlan (7)                   a saved plan no longer matches PB
 
-Exit codes 0 (ok / no changes) and 2 (changes present, ``--detailed-exitcode``) are
-results, not errors, and so have no class here.
+Exit codes 0 (ok / no changes), 2 (changes present, ``--detailed-exitcode``) and 5
+(an apply ran but some changes failed: the per-resource report says which) are results,
+not errors, and so have no class here.
 """
 
 from __future__ import annotations
@@ -172,10 +172,6 @@ class RemoteStateError(RemoteError):
 
 class LocalSandboxError(RemoteError):
     """The embedded (``local``) environment's state file is unusable or locked by another run."""
-
-
-class ApplyFailed(ReconcileError):
-    exit_code = EXIT_APPLY_FAILED
 
 
 class UnsafePlan(ReconcileError):

@@ -445,23 +445,15 @@ def check_freshness(changes: Sequence[Change], current: ResourceSet) -> Freshnes
     stale: list[str] = []
     for change in changes:
         reason = _stale_reason(change, current)
-        if reason == _APPLIED:
+        if reason == ALREADY_APPLIED:
             applied.add(change.address)
         elif reason is not None:
             stale.append(f"{change.address}: {reason}")
     return Freshness(frozenset(applied), stale)
 
 
-def stale_reasons(changes: Sequence[Change], current: ResourceSet) -> list[str]:
-    """One line per change whose precondition no longer holds (empty: safe to apply)."""
-    return check_freshness(changes, current).stale
-
-
-_APPLIED = ALREADY_APPLIED
-
-
 def _stale_reason(change: Change, current: ResourceSet) -> str | None:
-    """None when the change is still to do, ``_APPLIED`` when PB holds its after."""
+    """None when the change is still to do, ``ALREADY_APPLIED`` when PB holds its after."""
     unreadable = current.unreadable.get(change.address)
     if unreadable is not None:
         return f"PB now holds it in a form reconcile cannot read ({unreadable})"
@@ -472,7 +464,7 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
     if remote is not None and moved:
         return f"is now PB BOM {meta.bom_id}, not the planned {change.remote_id}"
     if remote is not None and change.after is not None and _holds_after(remote, change):
-        return _APPLIED
+        return ALREADY_APPLIED
     if change.action == "create":
         return None if remote is None else "now exists in PB; the plan would create it again"
     if remote is None:

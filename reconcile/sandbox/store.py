@@ -234,17 +234,6 @@ class Store:
             rows = self._read(sql, (client_id, sku))
         return _product(rows[0]) if rows else None
 
-    def existing_skus(self, client_id: str, skus: Sequence[str]) -> set[str]:
-        """Which of ``skus`` exist as products of ``client_id``."""
-        found: set[str] = set()
-        unique = list(dict.fromkeys(skus))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT sku FROM products WHERE client_id = ? AND sku IN ({marks})"
-            found.update(r[0] for r in self._read(sql, (client_id, *chunk)))
-        return found
-
     def product_types(self, client_id: str, skus: Sequence[str]) -> dict[str, str | None]:
         """productType of each existing sku of ``client_id``."""
         marks = ",".join("?" * len(skus))
@@ -362,25 +351,29 @@ class Store:
         self, client_id: str, query: Query, limit: int, offset: int
     ) -> tuple[int, list[dict[str, Any]]]:
         """Records of ``client_id`` (and records loaded without a clientId)."""
-        where = ["(client_id = ? OR client_id IS NULL)", *query.where]
-        params = [client_id, *query.params]
-        clause = " AND ".join(where)
-        with self._lock:
-            total = self._db.execute(
-                f"SELECT count(*) FROM inventory WHERE {clause}",
-                params,
-            ).fetchone()[0]
-            rows = self._db.execute(
-                f"SELECT body FROM inventory WHERE {clause} ORDER BY {query.order}"
-                " LIMIT ? OFFSET ?",
-                (*params, limit, offset),
-            ).fetchall()
-        return int(total), [json.loads(r[0]) for r in rows]
+        rows, total = self._page(
+            "inventory",
+            "body",
+            client_id,
+            query,
+            limit=limit,
+            offset=offset,
+            owner="(client_id = ? OR client_id IS NULL)",
+        )
+        return total, [json.loads(r[0]) for r in rows]
 
     def _page(
-        self, table: str, columns: str, client_id: str, query: Query, *, limit: int, offset: int
+        self,
+        table: str,
+        columns: str,
+        client_id: str,
+        query: Query,
+        *,
+        limit: int,
+        offset: int,
+        owner: str = "client_id = ?",
     ) -> tuple[list[tuple[Any, ...]], int]:
-        clause = " AND ".join(["client_id = ?", *query.where])
+        clause = " AND ".join([owner, *query.where])
         params = (client_id, *query.params)
         with self._lock:
             total = self._db.execute(

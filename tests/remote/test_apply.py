@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from reconcile.models import Bom, BomComponent, Product, ProductDetails, ResourceSet
 from reconcile.plan.plan import build_plan
-from reconcile.remote.apply import ApplyReport, apply_changes, stale_reasons
+from reconcile.remote.apply import ApplyReport, apply_changes, check_freshness
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import fetch_current_state
 from reconcile.sandbox import SandboxConfig, Store
@@ -164,7 +164,7 @@ class TestStaleReasons:
             plan = build_plan(
                 catalog(item("A", description="new")), current, environment="t", client_id=CLIENT
             )
-            return stale_reasons(plan.changes, current)
+            return check_freshness(plan.changes, current).stale
 
         assert run(inprocess_sandbox, work) == []
 
@@ -175,12 +175,14 @@ class TestStaleReasons:
             catalog(item("A", description="x")), before, environment="t", client_id=CLIENT
         )
         assert plan.changes[0].precondition is not None
-        assert stale_reasons(plan.changes, before) == []
+        assert check_freshness(plan.changes, before).stale == []
         changed = catalog(item("A", description="someone"))
-        assert stale_reasons(plan.changes, changed) == [
+        assert check_freshness(plan.changes, changed).stale == [
             "product.A: its content in PB changed since the plan"
         ]
-        assert stale_reasons(plan.changes, ResourceSet()) == ["product.A: no longer found in PB"]
+        assert check_freshness(plan.changes, ResourceSet()).stale == [
+            "product.A: no longer found in PB"
+        ]
 
 
 class TestConfirmationCompare:
