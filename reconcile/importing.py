@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,23 @@ class ImportOptions:
     force: bool = False
 
 
-@dataclass
-class ImportResult:
+@dataclass(kw_only=True)
+class LeftOut:
+    """What was read from PB but not written to the catalog, and why."""
+
+    skipped_inactive_products: int = 0
+    skipped_inactive_boms: int = 0
+    not_targeted: int = 0
+    kept_for_references: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    def left_out(self) -> dict[str, Any]:
+        """These fields alone, to hand from the choice to the result."""
+        return {f.name: getattr(self, f.name) for f in fields(LeftOut)}
+
+
+@dataclass(kw_only=True)
+class ImportResult(LeftOut):
     """What was written, and what was read but left out (and why)."""
 
     directory: Path
@@ -62,11 +77,6 @@ class ImportResult:
     files: list[Path]
     products: int
     boms: int
-    skipped_inactive_products: int = 0
-    skipped_inactive_boms: int = 0
-    not_targeted: int = 0
-    kept_for_references: list[str] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
     sandbox_file: str | None = None
     requests: int = 0
     #: With --force: catalog files of --out removed, and those written anew in their place.
@@ -110,12 +120,8 @@ async def import_catalog(
         files=[],
         products=len(chosen.resources.products),
         boms=len(chosen.resources.boms),
-        skipped_inactive_products=chosen.skipped_inactive_products,
-        skipped_inactive_boms=chosen.skipped_inactive_boms,
-        not_targeted=chosen.not_targeted,
-        kept_for_references=chosen.kept_for_references,
-        unreadable=chosen.unreadable,
         requests=requests,
+        **chosen.left_out(),
     )
     progress.note(f"Writing {result.products} products and {result.boms} BOMs to {out_dir}…")
     old, result.other_yaml = existing_catalog(out_dir)
@@ -298,14 +304,9 @@ def _page_counter(task: str, progress: Progress) -> Callable[[int, int], None]:
 # ---- choosing ------------------------------------------------------------------------------
 
 
-@dataclass
-class Chosen:
+@dataclass(kw_only=True)
+class Chosen(LeftOut):
     resources: ResourceSet
-    skipped_inactive_products: int = 0
-    skipped_inactive_boms: int = 0
-    not_targeted: int = 0
-    kept_for_references: list[str] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
 
 
 def choose(remote: ResourceSet, options: ImportOptions) -> Chosen:
@@ -313,7 +314,7 @@ def choose(remote: ResourceSet, options: ImportOptions) -> Chosen:
     except inactive products an imported BOM names (kit or component), which are kept so
     the catalog declares everything its BOMs reference."""
     selected = Selector(options.targets, ())
-    chosen = Chosen(ResourceSet())
+    chosen = Chosen(resources=ResourceSet())
     chosen.unreadable = [f"{address}: {why}" for address, why in sorted(remote.unreadable.items())]
     boms = {
         k: b
