@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from reconcile import __version__
 from reconcile.errors import PlanFileError, RemoteStateError, UnsafePlan
@@ -116,6 +116,7 @@ class Plan(BaseModel):
     """Everything ``apply`` needs, and everything a reviewer needs to trust it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="reconcile plan")
+    _fingerprint: str | None = PrivateAttr(default=None)
     SUPPORTED_MAJOR: ClassVar[str] = FORMAT_VERSION.split(".", maxsplit=1)[0]
 
     format_version: str = Field(
@@ -191,8 +192,12 @@ class Plan(BaseModel):
         made; renderers show its first ``FINGERPRINT_SHOWN`` characters so that a person
         can match the file being applied to the one reviewed.
         """
-        changes = [change.model_dump(mode="json") for change in self.changes]
-        return hashlib.sha256(canonical_json(changes).encode()).hexdigest()
+        if self._fingerprint is None:
+            # Cached: the text header, the markdown summary and the summary JSON all show
+            # it, and hashing a 14,000-change plan takes about 0.4 s.
+            changes = [change.model_dump(mode="json") for change in self.changes]
+            self._fingerprint = hashlib.sha256(canonical_json(changes).encode()).hexdigest()
+        return self._fingerprint
 
     def short_fingerprint(self) -> str:
         return self.fingerprint()[:FINGERPRINT_SHOWN]
