@@ -11,7 +11,8 @@ from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
 from reconcile.sandbox.config import BOM_RESOLUTION
 from reconcile.sandbox.core import Endpoint, Sandbox
-from reconcile.sandbox.search import bom_query, envelope, parse_body, parse_paging
+from reconcile.sandbox.paging import envelope, parse_paging
+from reconcile.sandbox.search import bom_query, parse_body
 from reconcile.sandbox.store import StoredBom
 from reconcile.sandbox.validation import component_skus, validate_bom
 from reconcile.sandbox.wire import json_response, read_json, render_bom

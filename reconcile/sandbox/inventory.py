@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox.core import Endpoint, Sandbox
-from reconcile.sandbox.search import envelope, inventory_query, parse_body, parse_paging
+from reconcile.sandbox.paging import envelope, parse_paging
+from reconcile.sandbox.search import inventory_query, parse_body
 from reconcile.sandbox.wire import json_response, read_json
 
 

@@ -11,7 +11,8 @@ from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, item, validation
 from reconcile.sandbox.config import PRODUCT_RESOLUTION
 from reconcile.sandbox.core import Endpoint, Sandbox
-from reconcile.sandbox.search import envelope_json, parse_body, parse_paging, product_query
+from reconcile.sandbox.paging import envelope_json, parse_paging
+from reconcile.sandbox.search import parse_body, product_query
 from reconcile.sandbox.validation import check_object, validate_product
 from reconcile.sandbox.wire import (
     json_response,
