@@ -9,10 +9,12 @@ In-process: ``httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(sto
 Over HTTP: ``with serve_in_thread(create_app(store, cfg)) as served: served.url``.
 """
 
-from reconcile.sandbox.app import DropConnection, create_app, sandbox_of
+from reconcile.sandbox.app import create_app, sandbox_of
 from reconcile.sandbox.config import SandboxConfig
+from reconcile.sandbox.database import StoreError
+from reconcile.sandbox.faults import DropConnection
 from reconcile.sandbox.server import ServedSandbox, serve_in_thread
-from reconcile.sandbox.store import Store, StoreError
+from reconcile.sandbox.store import Store
 
 __all__ = [
     "DropConnection",

@@ -10,28 +10,22 @@ invalidates every issued token.
 from __future__ import annotations
 
 import dataclasses
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
-from reconcile.sandbox.boms import BOM_RESOLUTION
+from reconcile.sandbox.config import BOM_RESOLUTION, PRODUCT_RESOLUTION
+from reconcile.sandbox.core import Endpoint, Sandbox
 from reconcile.sandbox.dates import parse_instant
 from reconcile.sandbox.faults import ScriptedFault
-from reconcile.sandbox.products import PRODUCT_RESOLUTION
 from reconcile.sandbox.validation import check_object, component_skus
 from reconcile.sandbox.wire import json_response, read_json, render_bom, render_product
 
-if TYPE_CHECKING:
-    from reconcile.sandbox.app import Endpoint, Sandbox
-
 
 def endpoints() -> list[tuple[str, Endpoint]]:
-    from reconcile.sandbox.app import Endpoint
-
     table: dict[str, dict[str, Any]] = {
         "stats": {"GET": stats},
         "log": {"GET": log},
@@ -232,4 +226,4 @@ async def clear_faults(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def expire_tokens(sandbox: Sandbox, request: Request) -> Response:
-    return json_response({"expired": sandbox.tokens.expire_all(), "at": time.time()})
+    return json_response({"expired": sandbox.tokens.expire_all(), "at": sandbox.clock()})

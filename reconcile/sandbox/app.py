@@ -1,18 +1,12 @@
-"""The ASGI application: routes, and the pipeline every PB request goes through.
+"""The ASGI application: the route modules' endpoints assembled into one Starlette app.
 
-Pipeline of a PB route: latency → scripted or random fault → method check (405) →
-bearer token (401) → ``X-PB-TransactionId`` (400) → handler → after-commit fault →
-request log. Handlers raise ``ApiError``; the pipeline renders the unified error body.
+The pipeline every request goes through lives in ``core`` (``Endpoint``); each route
+module names its endpoints; this module only routes paths to them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,164 +15,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from reconcile.sandbox import admin, boms, inventory, oauth, products
 from reconcile.sandbox import config as c
-from reconcile.sandbox.apierror import ApiError, ErrorItem
+from reconcile.sandbox.apierror import ApiError
 from reconcile.sandbox.config import SandboxConfig
-from reconcile.sandbox.dates import next_stamp
-from reconcile.sandbox.faults import Faults, fault_error
+from reconcile.sandbox.core import Clock, Endpoint, Sandbox
+from reconcile.sandbox.faults import RAW_SEND
 from reconcile.sandbox.store import Store
-from reconcile.sandbox.tokens import TokenBook
-from reconcile.sandbox.traffic import Traffic
 
-logger = logging.getLogger(__name__)
-Handler = Callable[["Sandbox", Request], Awaitable[Response]]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 UNMATCHED_ROUTE = "(unmatched)"
-_TRANSACTION_ID = re.compile(c.TRANSACTION_ID_PATTERN)
-_RAW_SEND = "reconcile.sandbox.send"
-
-
-class DropConnection(Exception):
-    """Raised in-process where a served emulator would close the connection unanswered."""
-
-
-class Sandbox:
-    """The mutable state of one emulator: store, live config, tokens, faults, traffic."""
-
-    def __init__(self, store: Store, config: SandboxConfig, *, log_failures: bool = True) -> None:
-        self.store = store
-        self.config = config
-        #: False in-process (embedded): the client reports the 500; no traceback on stderr.
-        self.log_failures = log_failures
-        self.startup_config = config.copy()
-        self.tokens = TokenBook()
-        self.traffic = Traffic()
-        self.faults = Faults(config.seed)
-        self._used_transaction_ids: set[str] = set()
-
-    def reset(self) -> None:
-        """Wipe data, traffic, faults and tokens; restore the startup config."""
-        self.store.wipe()
-        self.traffic.clear()
-        self.faults.clear()
-        self.tokens.expire_all()
-        self._used_transaction_ids.clear()
-        self.config.restore(self.startup_config)
-        self.faults.reseed(self.config.seed)
-
-    def stamp(self, previous: float | None, resolution: float) -> float:
-        """A pbCreateDate/pbUpdateDate instant at the output resolution (see config)."""
-        return next_stamp(time.time(), previous, resolution, self.config.monotonic_update_dates)
-
-    def authenticate(self, request: Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not self.tokens.is_valid(token.strip()):
-            reason = "missing" if not token else "invalid or expired"
-            description = f"Authentication error: the bearer access token is {reason}."
-            item = ErrorItem(self.config.auth_error_code, description, ("Authorization",))
-            raise ApiError(401, [item])
-
-    def check_transaction_id(self, transaction_id: str | None) -> None:
-        if transaction_id is None or not _TRANSACTION_ID.match(transaction_id):
-            shown = "missing" if transaction_id is None else f"{transaction_id[:40]!r}"
-            raise ApiError.of(
-                "transaction_id.invalid",
-                f"X-PB-TransactionId must be 1-25 of A-Z a-z 0-9 _ - (got {shown}).",
-                "X-PB-TransactionId",
-            )
-        if self.config.strict_transaction_ids:
-            if transaction_id in self._used_transaction_ids:
-                raise ApiError.of("transaction_id.reused", None, "X-PB-TransactionId")
-            self._used_transaction_ids.add(transaction_id)
-
-    async def delay(self) -> None:
-        cfg = self.config
-        millis = cfg.latency_ms + (
-            self.faults.rng.uniform(0, cfg.jitter_ms) if cfg.jitter_ms else 0
-        )
-        if millis > 0:
-            await asyncio.sleep(millis / 1000)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One route template and the handler of each method it supports."""
-
-    template: str
-    handlers: dict[str, Handler]
-    pb: bool = True  # a Fulfillment route: latency, random faults, token and transaction id
-    admin: bool = False  # a test-control route: no faults, not logged
-
-    async def serve(self, sandbox: Sandbox, request: Request) -> Response:
-        method, path = request.method, request.url.path
-        if self.admin:
-            return await self._handle(sandbox, request, method)
-        transaction_id = request.headers.get(c.TRANSACTION_ID_HEADER)
-        if self.pb:
-            await sandbox.delay()
-        response = await self._answer(sandbox, request, method, path)
-        sandbox.traffic.record(method, self.template, path, response.status_code, transaction_id)
-        return response
-
-    async def _answer(self, sandbox: Sandbox, request: Request, method: str, path: str) -> Response:
-        cfg = sandbox.config
-        scripted = sandbox.faults.take(method, path)
-        if scripted is not None and not scripted.after_commit:
-            return fault_response(scripted.action, scripted.retry_after, cfg)
-        if scripted is None and self.pb:
-            kind = sandbox.faults.roll(cfg.fault_rate, cfg.fault_kinds)
-            if kind is not None:
-                return fault_response(kind, None, cfg)
-        response = await self._handle(sandbox, request, method)
-        if scripted is not None:
-            return fault_response(scripted.action, scripted.retry_after, cfg)
-        return response
-
-    async def _handle(self, sandbox: Sandbox, request: Request, method: str) -> Response:
-        try:
-            handler = self.handlers.get(method)
-            if handler is None:
-                allowed = ", ".join(self.handlers)
-                raise ApiError.of(
-                    "method.not_allowed",
-                    f"{method} is not allowed on {self.template}; allowed: {allowed or 'none'}.",
-                )
-            if self.pb:
-                sandbox.authenticate(request)
-                sandbox.check_transaction_id(request.headers.get(c.TRANSACTION_ID_HEADER))
-            return await handler(sandbox, request)
-        except ApiError as e:
-            if e.status == 405:
-                e.headers["Allow"] = ", ".join(self.handlers)
-            return e.response()
-        except Exception as e:  # a bug or a storage failure: still PB's error shape
-            log = logger.exception if sandbox.log_failures else logger.debug
-            log("sandbox: %s %s failed", method, request.url.path, exc_info=True)
-            description = f"Internal server error ({type(e).__name__})."
-            return ApiError.of("1000005", description).response()
-
-
-def fault_response(action: str, retry_after: float | None, cfg: SandboxConfig) -> Response:
-    if action == "drop":
-        return DropResponse()
-    wait = cfg.retry_after_seconds if retry_after is None else retry_after
-    return fault_error(action, wait).response()
-
-
-class DropResponse(Response):
-    """Closes the client connection without an answer (in-process: raises DropConnection)."""
-
-    def __init__(self) -> None:
-        super().__init__(b"", 599)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        transport = getattr(getattr(scope.get(_RAW_SEND), "__self__", None), "transport", None)
-        if transport is None or not hasattr(transport, "abort"):
-            raise DropConnection("the sandbox dropped this connection (injected fault)")
-        # abort() marks the connection lost at once, so any late write by the server goes
-        # nowhere; yielding lets uvicorn see the disconnect before this call returns.
-        transport.abort()
-        await asyncio.sleep(0)
 
 
 class SandboxApp(Starlette):
@@ -187,7 +33,7 @@ class SandboxApp(Starlette):
     sandbox: Sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[_RAW_SEND] = send
+        scope[RAW_SEND] = send
         await super().__call__(scope, receive, send)
 
 
@@ -200,17 +46,22 @@ def route(sandbox: Sandbox, path: str, endpoint: Endpoint) -> Route:
     return Route(path, serve, methods=ALL_METHODS, name=endpoint.template)
 
 
-def create_app(store: Store, config: SandboxConfig, *, log_failures: bool = True) -> Starlette:
+def create_app(
+    store: Store,
+    config: SandboxConfig,
+    *,
+    log_failures: bool = True,
+    clock: Clock = time.time,
+) -> Starlette:
     """The emulator as an ASGI app over ``store``; ``config`` is read live (and mutable).
 
     ``log_failures=False`` logs a failing request's traceback at debug level only (for
-    the in-process sandbox, whose stderr is the user's terminal)."""
-    from reconcile.sandbox import admin, boms, inventory, oauth, products
-
-    sandbox = Sandbox(store, config, log_failures=log_failures)
+    the in-process sandbox, whose stderr is the user's terminal). ``clock`` (epoch
+    seconds; default the system's) lets a test move time instead of waiting for it."""
+    sandbox = Sandbox(store, config, log_failures=log_failures, clock=clock)
     api = c.API_PREFIX
     endpoints: list[tuple[str, Endpoint]] = [
-        (c.TOKEN_PATH, Endpoint(c.TOKEN_PATH, {"POST": oauth.issue_token}, pb=False)),
+        *oauth.endpoints(),
         *products.endpoints(api),
         *boms.endpoints(api),
         *inventory.endpoints(api),

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
-from reconcile.sandbox.search import bom_query, envelope, parse_body, parse_paging
+from reconcile.sandbox.config import BOM_RESOLUTION
+from reconcile.sandbox.core import Endpoint, Sandbox
+from reconcile.sandbox.paging import envelope, parse_paging
+from reconcile.sandbox.search import bom_query, parse_body
 from reconcile.sandbox.store import StoredBom
 from reconcile.sandbox.validation import component_skus, validate_bom
 from reconcile.sandbox.wire import json_response, read_json, render_bom
 
-if TYPE_CHECKING:
-    from reconcile.sandbox.app import Endpoint, Sandbox
-
-BOM_RESOLUTION = 1.0  # BOM dates carry whole seconds (§7.1)
-
 
 def endpoints(api: str) -> list[tuple[str, Endpoint]]:
-    from reconcile.sandbox.app import Endpoint
-
     base = f"{api}/bill-of-materials"
     return [
         (base, Endpoint(base, {"POST": create})),

@@ -26,6 +26,8 @@ TRANSACTION_ID_HEADER = "x-pb-transactionid"
 # §5 / §7.1 — output date patterns (products carry milliseconds and ±hhmm, BOMs seconds + Z).
 PRODUCT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.{ms:03d}%z"
 BOM_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+PRODUCT_RESOLUTION = 0.001  # products carry milliseconds (§5)
+BOM_RESOLUTION = 1.0  # BOM dates carry whole seconds (§7.1)
 
 # §5 — documented limits and enums of the Products object.
 SKU_MAX = 30

@@ -3,17 +3,30 @@
 A fault replaces the answer with 429 (with ``Retry-After``), 500, 502, 503, 504, or a
 dropped connection. A scripted fault with ``after_commit`` lets the handler run and
 commit first, so a client sees an error for a write that did happen (unknown outcome).
+A dropped connection needs the server's raw ``send``: ``SandboxApp`` keeps it in the
+ASGI scope under ``RAW_SEND``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, validation
+from reconcile.sandbox.config import SandboxConfig
+
+RAW_SEND = "reconcile.sandbox.send"
+
+
+class DropConnection(Exception):
+    """Raised in-process where a served emulator would close the connection unanswered."""
 
 
 @dataclass
@@ -134,3 +147,26 @@ def fault_error(action: str, retry_after: float) -> ApiError:
     if action == "429":
         error.headers["Retry-After"] = f"{retry_after:g}"
     return error
+
+
+def fault_response(action: str, retry_after: float | None, cfg: SandboxConfig) -> Response:
+    if action == "drop":
+        return DropResponse()
+    wait = cfg.retry_after_seconds if retry_after is None else retry_after
+    return fault_error(action, wait).response()
+
+
+class DropResponse(Response):
+    """Closes the client connection without an answer (in-process: raises DropConnection)."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", 599)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        transport = getattr(getattr(scope.get(RAW_SEND), "__self__", None), "transport", None)
+        if transport is None or not hasattr(transport, "abort"):
+            raise DropConnection("the sandbox dropped this connection (injected fault)")
+        # abort() marks the connection lost at once, so any late write by the server goes
+        # nowhere; yielding lets uvicorn see the disconnect before this call returns.
+        transport.abort()
+        await asyncio.sleep(0)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reconcile.sandbox.search import envelope, inventory_query, parse_body, parse_paging
+from reconcile.sandbox.core import Endpoint, Sandbox
+from reconcile.sandbox.paging import envelope, parse_paging
+from reconcile.sandbox.search import inventory_query, parse_body
 from reconcile.sandbox.wire import json_response, read_json
-
-if TYPE_CHECKING:
-    from reconcile.sandbox.app import Endpoint, Sandbox
 
 
 def endpoints(api: str) -> list[tuple[str, Endpoint]]:
-    from reconcile.sandbox.app import Endpoint
-
     path = f"{api}/inventory/snapshot"
     return [(path, Endpoint(path, {"POST": snapshot}))]
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import time
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem
+from reconcile.sandbox.core import Endpoint, Sandbox
 from reconcile.sandbox.wire import json_response
 
-if TYPE_CHECKING:
-    from reconcile.sandbox.app import Sandbox
+
+def endpoints() -> list[tuple[str, Endpoint]]:
+    """The token route: at the host root, outside the Fulfillment pipeline (no token)."""
+    return [(c.TOKEN_PATH, Endpoint(c.TOKEN_PATH, {"POST": issue_token}, pb=False))]
 
 
 async def issue_token(sandbox: Sandbox, request: Request) -> Response:
@@ -34,7 +36,7 @@ async def issue_token(sandbox: Sandbox, request: Request) -> Response:
     if cfg.token_extra_fields:
         answer |= {
             "tokenType": "BearerToken",
-            "issuedAt": str(int(time.time() * 1000)),
+            "issuedAt": str(int(sandbox.clock() * 1000)),
             "clientID": cfg.key,
             "org": cfg.organisation,
         }

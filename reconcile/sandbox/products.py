@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, item, validation
-from reconcile.sandbox.search import envelope_json, parse_body, parse_paging, product_query
+from reconcile.sandbox.config import PRODUCT_RESOLUTION
+from reconcile.sandbox.core import Endpoint, Sandbox
+from reconcile.sandbox.paging import envelope_json, parse_paging
+from reconcile.sandbox.search import parse_body, product_query
 from reconcile.sandbox.validation import check_object, validate_product
 from reconcile.sandbox.wire import (
     json_response,
@@ -19,15 +22,8 @@ from reconcile.sandbox.wire import (
     render_product,
 )
 
-if TYPE_CHECKING:
-    from reconcile.sandbox.app import Endpoint, Sandbox
-
-PRODUCT_RESOLUTION = 0.001  # products carry milliseconds (§5)
-
 
 def endpoints(api: str) -> list[tuple[str, Endpoint]]:
-    from reconcile.sandbox.app import Endpoint
-
     return [
         (f"{api}/products", Endpoint(f"{api}/products", {"POST": create})),
         (f"{api}/products/bulk", Endpoint(f"{api}/products/bulk", {"POST": bulk})),

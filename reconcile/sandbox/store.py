@@ -2,7 +2,7 @@
 
 One connection shared by every thread behind a re-entrant lock; every write runs inside
 ``transaction()``, so a bulk request or a fixture load is applied whole or not at all.
-File databases use WAL; the parent directory is created on demand.
+The file itself (schema, opening, ``StoreError``) is ``database``.
 """
 
 from __future__ import annotations
@@ -18,101 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from reconcile.sandbox.database import open_database
 from reconcile.sandbox.dates import parse_instant
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS products (
-    client_id TEXT NOT NULL,
-    sku TEXT NOT NULL,
-    product_type TEXT,
-    active INTEGER NOT NULL DEFAULT 1,
-    region TEXT,
-    status TEXT NOT NULL,
-    create_ts REAL,
-    update_ts REAL,
-    pb_create REAL NOT NULL,
-    pb_update REAL NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (client_id, sku)
-);
-CREATE INDEX IF NOT EXISTS products_sku ON products (sku);
--- Serves the default search (sku order, six-month window) without a sort, and its count
--- as a covering scan; an index led by pb_create would make every page sort all matches.
-DROP INDEX IF EXISTS products_pb_create;
-CREATE INDEX IF NOT EXISTS products_window ON products (client_id, sku, pb_create);
-CREATE TABLE IF NOT EXISTS boms (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    client_id TEXT NOT NULL,
-    sku TEXT NOT NULL,
-    node TEXT,
-    brand TEXT,
-    active INTEGER NOT NULL DEFAULT 1,
-    create_ts REAL,
-    update_ts REAL,
-    pb_create REAL NOT NULL,
-    pb_update REAL NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS boms_client_sku ON boms (client_id, sku);
-CREATE INDEX IF NOT EXISTS boms_client_active ON boms (client_id, active, seq);
-CREATE TABLE IF NOT EXISTS bom_components (
-    bom_seq INTEGER NOT NULL REFERENCES boms (seq),
-    client_id TEXT NOT NULL,
-    sku TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS bom_components_sku ON bom_components (client_id, sku);
-CREATE INDEX IF NOT EXISTS bom_components_bom ON bom_components (bom_seq);
-CREATE TABLE IF NOT EXISTS inventory (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    client_id TEXT,
-    sku TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS inventory_sku ON inventory (sku);
-"""
-
-#: Every column the store uses, per table: an existing file must have them all.
-_COLUMNS = {
-    "products": "client_id, sku, product_type, active, region, status, create_ts, update_ts,"
-    " pb_create, pb_update, body",
-    "boms": "seq, id, client_id, sku, node, brand, active, create_ts, update_ts, pb_create,"
-    " pb_update, body",
-    "bom_components": "bom_seq, client_id, sku",
-    "inventory": "seq, client_id, sku, body",
-}
 _PRODUCT_COLUMNS = "body, status, pb_create, pb_update"
 _BOM_COLUMNS = "id, body, pb_create, pb_update"
-
-
-class StoreError(Exception):
-    """The database file cannot be used as the emulator's store (and why)."""
-
-    def __init__(self, path: str, reason: str, *, read_only: bool = False) -> None:
-        self.path = path
-        self.reason = reason
-        self.read_only = read_only
-        super().__init__(f"{path}: {reason}")
-
-
-def _read_only(error: BaseException) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and "readonly" in str(error)
-
-
-def _reason(error: BaseException) -> str:
-    """What went wrong, in words a user can act on."""
-    text = str(error)
-    if isinstance(error, FileExistsError | NotADirectoryError):
-        return f"{error.filename} is a file where a directory is needed"
-    if isinstance(error, sqlite3.DatabaseError) and "not a database" in text:
-        return "not a SQLite database"
-    if "no such column" in text or "no such table" in text:
-        return f"a SQLite database of another schema ({text})"
-    if _read_only(error):
-        return "read-only (the sandbox writes to it)"
-    if "unable to open" in text:
-        return f"cannot be opened ({text}; is it a directory?)"
-    return f"{text or type(error).__name__}"
 
 
 @dataclass(frozen=True)
@@ -158,32 +68,7 @@ class Store:
         self.path = str(path)
         self._lock = threading.RLock()
         self._depth = 0
-        try:
-            if self.path != ":memory:" and not self.path.startswith("file:"):
-                pathlib.Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        except (OSError, sqlite3.Error) as e:
-            raise StoreError(self.path, _reason(e)) from e
-        try:
-            self._prepare()
-        except (OSError, sqlite3.Error) as e:
-            self._db.close()
-            raise StoreError(self.path, _reason(e), read_only=_read_only(e)) from e
-
-    def _prepare(self) -> None:
-        """WAL for files, the schema, then proof that it is ours and writable."""
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        for table, columns in _COLUMNS.items():  # tables of another schema: no such column
-            self._db.execute(f"SELECT {columns} FROM {table} LIMIT 0").fetchall()
-        # A read-only file opens and reads fine; only a write says so. Rolled back.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute("CREATE TABLE write_probe (x)")
-        finally:
-            self._db.execute("ROLLBACK")
+        self._db = open_database(self.path)
 
     def close(self) -> None:
         with self._lock:

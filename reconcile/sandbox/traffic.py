@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 LOG_CAPACITY = 200_000
@@ -14,7 +15,10 @@ _LOG_FIELDS = ("ts", "method", "route", "path", "status", "transaction_id")
 class Traffic:
     """What the emulator answered, for tests and benchmarks (``/__sandbox/stats``, ``/log``)."""
 
-    def __init__(self, capacity: int = LOG_CAPACITY) -> None:
+    def __init__(
+        self, capacity: int = LOG_CAPACITY, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._clock = clock
         self._counts: Counter[tuple[str, str, int]] = Counter()
         # tuples, not dicts: a full log holds 200,000 of them
         self._log: deque[tuple[float, str, str, str, int, str | None]] = deque(maxlen=capacity)
@@ -24,7 +28,7 @@ class Traffic:
     def record(
         self, method: str, route: str, path: str, status: int, transaction_id: str | None
     ) -> None:
-        entry = (time.time(), method, route, path, status, transaction_id)
+        entry = (self._clock(), method, route, path, status, transaction_id)
         with self._lock:
             self._counts[(method, route, status)] += 1
             self._log.append(entry)

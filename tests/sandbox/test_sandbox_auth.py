@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.support.sandbox import API, SHARED_SSL_CONTEXT, ServedSandboxHandle, expect_error
+from reconcile.sandbox import SandboxConfig, Store, create_app, serve_in_thread
+from tests.support.sandbox import (
+    API,
+    SHARED_SSL_CONTEXT,
+    SandboxAdmin,
+    ServedSandboxHandle,
+    expect_error,
+)
 
 TOKEN_FORM = {"grant_type": "client_credentials"}
+
+
+class FakeClock:
+    """Epoch seconds that move only when the test says so."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clocked_sandbox() -> Iterator[tuple[ServedSandboxHandle, FakeClock]]:
+    """An emulator of its own whose clock is a FakeClock."""
+    clock = FakeClock()
+    config = SandboxConfig(key="clock-key", secret="clock-secret")
+    with serve_in_thread(create_app(Store(), config, clock=clock)) as served:
+        admin = SandboxAdmin(served.url)
+        try:
+            yield ServedSandboxHandle(served.url, config.key, config.secret, admin), clock
+        finally:
+            admin.close()
 
 
 def token_request(
@@ -123,14 +156,17 @@ class TestBearerToken:
         assert http.get(f"{sandbox.api}/products/X", headers=headers).status_code == 404
 
     def test_token_past_its_ttl_is_401(
-        self, sandbox: ServedSandboxHandle, http: httpx.Client
+        self, clocked_sandbox: tuple[ServedSandboxHandle, FakeClock]
     ) -> None:
-        """A token whose lifetime has passed is rejected (ttl 1 s, then wait past it)."""
+        """A token whose lifetime has passed is rejected (ttl 1 s, then the clock passes it)."""
+        sandbox, clock = clocked_sandbox
         sandbox.admin.configure(token_ttl=1)
         token = sandbox.token()
         headers = {"Authorization": f"Bearer {token}", "X-PB-TransactionId": "t1"}
-        time.sleep(1.1)
-        expect_error(http.get(f"{sandbox.api}/products/X", headers=headers), 401)
+        with httpx.Client(base_url=sandbox.api, verify=SHARED_SSL_CONTEXT) as http:
+            assert http.get("/products/X", headers=headers).status_code == 404
+            clock.advance(1.1)
+            expect_error(http.get("/products/X", headers=headers), 401)
 
 
 class TestTransactionId:

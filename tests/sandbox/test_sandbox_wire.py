@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.sandbox.search import Paging, envelope, envelope_json
+from reconcile.sandbox.paging import Paging, envelope, envelope_json
 from reconcile.sandbox.store import StoredProduct, to_json
 from reconcile.sandbox.wire import product_json, render_product
 
