@@ -145,7 +145,13 @@ class Limits(BaseModel):
     max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
     page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     bulk_size: Annotated[int, Field(ge=1, le=200)] = 200
-    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=5, description="attempts of one write (each retry is checked for a lost write)"
+    )
+    read_retry_attempts: Annotated[int, Field(ge=1, le=50)] = Field(
+        default=10,
+        description="attempts of one read (reads are idempotent: they get more than writes)",
+    )
     retry_timeout_seconds: Annotated[float, Field(ge=0.1, le=3600)] = Field(
         default=120.0, description="longest time spent retrying one request"
     )
@@ -160,6 +166,17 @@ class Limits(BaseModel):
     write_timeout_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = 60.0
     pool_timeout_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = Field(
         default=60.0, description="longest wait for a free connection"
+    )
+    request_deadline_seconds: Annotated[float, Field(ge=1, le=_MAX_TIMEOUT)] = Field(
+        default=300.0,
+        description="longest one attempt may take in all: connect, send and the whole answer",
+    )
+    max_response_bytes: Annotated[int, Field(ge=1024, le=2_000_000_000)] = Field(
+        default=64_000_000, description="answers larger than this are refused (nothing written)"
+    )
+    max_search_pages: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=20_000,
+        description="hard ceiling on the pages of one search, whatever the answer announces",
     )
     max_file_bytes: Annotated[int, Field(ge=1)] = Field(
         default=5_000_000, description="catalog files larger than this are refused unread"

@@ -5,7 +5,7 @@ Public entry points: :func:`load_catalog`, :func:`load_settings` (reading),
 :func:`write_schemas` (``schemas``).
 """
 
-from reconcile.desired.catalog import Catalog, catalog_files, load_catalog, load_settings
+from reconcile.desired.catalog import Catalog, load_catalog, load_settings
 from reconcile.desired.fmt import FormatResult, fmt_targets, format_files, format_text
 from reconcile.desired.schema import (
     SchemaDocument,
@@ -15,6 +15,7 @@ from reconcile.desired.schema import (
     settings_schema,
     write_schemas,
 )
+from reconcile.desired.walk import catalog_files
 from reconcile.desired.writer import write_catalog
 
 __all__ = [

@@ -9,7 +9,6 @@ may exist in PB) ride along on :attr:`Catalog.problems`.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from reconcile.desired.checks import Declared, check_references
 from reconcile.desired.messages import KEY_ERRORS, describe, did_you_mean, type_name
 from reconcile.desired.source import SourceFile, check_plain_values, display_path, read_source
+from reconcile.desired.walk import walk_catalog
 from reconcile.errors import CatalogError, Problem, SettingsError
 from reconcile.models import Bom, Product, ResourceSet
 from reconcile.settings import SETTINGS_FILE, Limits, Settings
@@ -108,21 +108,6 @@ def _require_directory(directory: Path) -> None:
         )
 
 
-def catalog_files(directory: Path) -> list[Path]:
-    """Every ``*.yaml``/``*.yml`` below ``directory``, except reconcile.yaml and hidden ones."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            if name.startswith(".") or path.suffix not in (".yaml", ".yml"):
-                continue
-            if path == directory / SETTINGS_FILE or not path.is_file():
-                continue  # settings, or a FIFO/socket that would block the read
-            found.append(path)
-    return sorted(found)
-
-
 @contextmanager
 def _without_cyclic_gc() -> Iterator[None]:
     """Pause the cycle collector: loading builds millions of acyclic objects, and its
@@ -146,7 +131,8 @@ def load_catalog(directory: Path, *, settings: Settings | None = None) -> Catalo
 
 
 def _load(directory: Path, settings: Settings) -> Catalog:
-    files = catalog_files(directory)
+    walk = walk_catalog(directory)
+    files = walk.files
     sources = [
         read_source(
             path, max_bytes=settings.limits.max_file_bytes, max_depth=settings.limits.max_depth
@@ -155,14 +141,14 @@ def _load(directory: Path, settings: Settings) -> Catalog:
     ]
     declared = [d for source in sources for d in _validate_file(source, settings.client_id)]
     client_id = _catalog_client(settings, declared)
-    problems = [p for source in sources for p in source.problems]
+    problems = walk.problems + [p for source in sources for p in source.problems]
     if client_id is None:
         path = display_path(directory / SETTINGS_FILE)
         problems.append(Problem(path, 1, 1, f"client_id is not set; add `{SETTINGS_EXAMPLE}`"))
     else:
         problems += check_references(declared, client_id, from_settings=bool(settings.client_id))
     problems.sort(key=lambda p: (p.path, p.line, p.col))
-    if _errors(problems) or client_id is None:
+    if _errors(problems) or client_id is None:  # a catalog is loaded whole or not at all
         raise CatalogError(problems)
     return Catalog(
         directory=directory,

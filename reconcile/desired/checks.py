@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from reconcile.errors import Problem
 from reconcile.models import Bom, Product
+from reconcile.models.identifiers import Suspect, escaped, suspects
 
 if TYPE_CHECKING:
     from reconcile.desired.source import Loc, SourceFile
@@ -48,7 +49,41 @@ def check_references(
         problems += _check_kit(bom, by_sku)
         problems += _check_components(bom, by_sku)
     problems += _check_cycles(boms)
+    problems += _check_identifiers(declared)
     return problems
+
+
+def _check_identifiers(declared: list[Declared]) -> Iterator[Problem]:
+    """Warn about identifiers holding characters a reviewer would misread (see
+    ``models.identifiers``): invisible ones, look-alikes from another script, forms
+    that NFKC normalisation rewrites. Legal in PB, so warnings, not errors."""
+    clients_seen: set[str] = set()
+    for d in declared:
+        fields: list[tuple[tuple[str | int, ...], str, str]] = [(("sku",), "SKU", d.model.sku)]
+        if d.model.clientId not in clients_seen:
+            clients_seen.add(d.model.clientId)
+            fields.append((("clientId",), "clientId", d.model.clientId))
+        if isinstance(d.model, Bom):
+            fields[0] = (("sku",), "kit SKU", d.model.sku)
+            if d.model.node:
+                fields.append((("node",), "node", d.model.node))
+            fields += [
+                (("billOfMaterialDetails", i, "sku"), "component SKU", sku)
+                for i, sku in enumerate(d.components)
+            ]
+        for field, what, value in fields:
+            found = suspects(value)
+            if found:
+                yield d.problem(field, _suspect_message(what, value, found), "warning")
+
+
+def _suspect_message(what: str, value: str, found: list[Suspect]) -> str:
+    listed = "; ".join(s.describe() for s in found[:3])
+    more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+    return (
+        f"{what} '{escaped(value)}' contains {listed}{more}: a reviewer reads another "
+        "identifier than the one PB stores; retype it in plain characters"
+    )
 
 
 def _product_label(model: Product | Bom) -> str:

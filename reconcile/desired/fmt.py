@@ -24,10 +24,11 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from reconcile.desired.catalog import SECTIONS, catalog_files
+from reconcile.desired.catalog import SECTIONS
 from reconcile.desired.layout import ORDERS, canonical_order, round_trip_yaml
 from reconcile.desired.messages import type_name, yaml_key
 from reconcile.desired.source import compose_nodes, display_path, read_source, scalar_nodes
+from reconcile.desired.walk import catalog_files
 from reconcile.desired.writer import emit
 from reconcile.errors import Problem, UsageError
 from reconcile.settings import SETTINGS_FILE, Limits

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from reconcile.desired.catalog import catalog_files
 from reconcile.desired.events import plain_value
 from reconcile.desired.layout import (
     BOM_ORDER,
@@ -29,6 +28,7 @@ from reconcile.desired.layout import (
     canonical_order,
 )
 from reconcile.desired.schema import write_schemas
+from reconcile.desired.walk import catalog_files
 from reconcile.errors import UsageError
 from reconcile.models import Bom, Product, ResourceSet
 from reconcile.settings import SETTINGS_FILE, Settings

@@ -8,6 +8,10 @@ from pydantic import BaseModel, Field, model_validator
 
 from reconcile.models.keys import CLOSED, BomDate, BomKey, ClientId, PlainText, Sku
 
+#: PB stores a quantity as an integer; the largest a signed 32-bit integer holds is the
+#: ceiling, so 10**38 is a located catalog error instead of an answer PB cannot store.
+MAX_QUANTITY = 2**31 - 1
+
 
 class BomComponent(BaseModel):
     """One line of a BOM: a component SKU and how many of it go into the kit."""
@@ -15,7 +19,7 @@ class BomComponent(BaseModel):
     model_config = CLOSED
 
     sku: Sku
-    quantity: Annotated[int, Field(ge=1)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 
 
 class BomInstruction(BaseModel):

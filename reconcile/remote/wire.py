@@ -124,18 +124,26 @@ def results_of(page: Mapping[str, Any], resource: str) -> list[dict[str, Any]]:
 
 
 def page_problem(page: Mapping[str, Any], resource: str) -> str | None:
-    """Why a search page cannot be read, or None. Results that are not a list of objects
-    would otherwise be skipped silently, and a skipped object would be planned as new."""
+    """Why a search page cannot be read, or None. Strict: an answer that is not understood
+    is an error, never "nothing there" (a BOM read as absent is created a second time).
+
+    A page must carry a recognised results list of objects, or say explicitly that there
+    is nothing (``totalElements: 0``); ``content: null``, ``{}`` or a renamed field are not
+    an empty result. A list shorter than ``totalElements`` announces is caught by the walk
+    (``paging``), which sees every page.
+    """
     found = _results_field(page, resource)
     if found is None:
+        if _count_field(page, TOTAL_ELEMENTS_FIELD) == 0:
+            return None  # said in so many words: there are none
+        names = " or ".join(f"`{n}`" for n in RESULTS_FIELDS[resource])
         announced = page.get(TOTAL_ELEMENTS_FIELD)
-        if isinstance(announced, int) and not isinstance(announced, bool) and announced > 0:
-            names = " or ".join(f"`{n}`" for n in RESULTS_FIELDS[resource])
-            return (
-                f"the search answer announces {announced} results ({TOTAL_ELEMENTS_FIELD}) "
-                f"but has no {names} field holding them"
-            )
-        return None
+        said = (
+            f"announces {_json_text(announced)} results ({TOTAL_ELEMENTS_FIELD}) but "
+            if announced is not None
+            else ""
+        )
+        return f"the search answer {said}has no {names} list (keys: {_keys(page)})"
     name, value = found
     if not isinstance(value, list):
         return f"the search answer's `{name}` is {_json_kind(value)}, not a list of objects"
@@ -144,6 +152,58 @@ def page_problem(page: Mapping[str, Any], resource: str) -> str | None:
             return (
                 f"item {index} of the search answer's `{name}` is {_json_kind(item)}, not an object"
             )
+    return None
+
+
+def count_field(page: Mapping[str, Any], name: str) -> int | None:
+    """A non-negative integer field of a page (``totalElements``, ``totalPages``), else None."""
+    return _count_field(page, name)
+
+
+def _count_field(page: Mapping[str, Any], name: str) -> int | None:
+    value = page.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, default=str)[:40]
+
+
+def _keys(obj: Mapping[str, Any]) -> str:
+    names = sorted(str(k) for k in obj)[:8]
+    return ", ".join(names) if names else "none"
+
+
+#: DOC (§8.2): PB's unified error object is ``{"errors": [{"errorCode": …, …}]}``.
+UNIFIED_ERRORS_FIELD = "errors"
+UNIFIED_ERROR_CODE_FIELD = "errorCode"
+
+
+def is_unified_error(body: Any) -> bool:
+    """Whether an answer body is PB's unified error object (contract §8.2). Only such a
+    404 means "PB has no such resource": a proxy's HTML page or an empty 404 does not."""
+    if not isinstance(body, Mapping):
+        return False
+    errors = body.get(UNIFIED_ERRORS_FIELD)
+    return (
+        isinstance(errors, list)
+        and bool(errors)
+        and all(isinstance(e, Mapping) and UNIFIED_ERROR_CODE_FIELD in e for e in errors)
+    )
+
+
+def product_answer_problem(obj: Any, client_id: str, sku: str) -> str | None:
+    """Why a GET product answer is not the product asked for, or None. An object about
+    another SKU or client, or with no key at all (``{}``), is unreadable, never absent."""
+    if not isinstance(obj, Mapping):
+        return f"the answer is {_json_kind(obj)}, not a product object"
+    got_sku, got_client = obj.get("sku"), obj.get("clientId")
+    if got_sku != sku:
+        return f"the answer is about SKU {_json_text(got_sku)}, not {_json_text(sku)}"
+    if got_client is not None and got_client != client_id:
+        return f"the answer is about client {_json_text(got_client)}, not {_json_text(client_id)}"
     return None
 
 

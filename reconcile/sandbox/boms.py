@@ -23,7 +23,7 @@ def endpoints(api: str) -> list[tuple[str, Endpoint]]:
     return [
         (base, Endpoint(base, {"POST": create})),
         (f"{base}/search", Endpoint(f"{base}/search", {"POST": search})),
-        (f"{base}/{{bom_id}}", Endpoint(f"{base}/{{id}}", {"PUT": replace})),
+        (f"{base}/{{bom_id}}", Endpoint(f"{base}/{{id}}", {"PUT": replace, "GET": read})),
     ]
 
 
@@ -41,6 +41,16 @@ async def create(sandbox: Sandbox, request: Request) -> Response:
         stored = store.get_bom(bom_id)
     assert stored is not None  # written in this very transaction
     return json_response(render_bom(stored, id_field), 201)
+
+
+async def read(sandbox: Sandbox, request: Request) -> Response:
+    """GET /bill-of-materials/{id} (overview page; ASSUME the search item's shape): the BOM
+    whatever its state, or 404. ``bom_get_by_id: false`` models a PB without the route."""
+    bom_id = request.path_params["bom_id"]
+    stored = sandbox.store.get_bom(bom_id) if sandbox.config.bom_get_by_id else None
+    if stored is None:
+        raise ApiError.of("resource.not_found", f"No bill of materials with id {bom_id!r}.", "id")
+    return json_response(render_bom(stored, sandbox.config.bom_id_field))
 
 
 async def replace(sandbox: Sandbox, request: Request) -> Response:

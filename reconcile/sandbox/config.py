@@ -97,6 +97,9 @@ class SandboxConfig:
     strict_transaction_ids: bool = False
     # §13.11 — name of the PB-assigned BOM id in responses and search fields.
     bom_id_field: str = "billOfMaterialId"
+    # §7 (overview page) — GET /bill-of-materials/{id} answers the BOM; False: the route
+    # answers 404 as if PB did not offer it (the client must then confirm by search alone).
+    bom_get_by_id: bool = True
     # §13.6 — status stamped on written products (hook to force UNPUBLISHED).
     product_status: str = "PUBLISHED"
     # §6.2 — strict mode: PUT may not change productType (ITEM↔KIT).
@@ -151,6 +154,7 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...]] = {
     "strict_kit_type": (bool,),
     "strict_bom_reparent": (bool,),
     "strict_one_active_bom": (bool,),
+    "bom_get_by_id": (bool,),
     "node_allow_list": (list, tuple, type(None)),
     "monotonic_update_dates": (bool,),
     "token_extra_fields": (bool,),

@@ -336,13 +336,16 @@ class TestCatalogDirectory:
         catalog = load_catalog(root)
         assert catalog.files == [root / "a.yml"]
 
-    def test_special_files_are_skipped(self, make_catalog: MakeCatalog) -> None:
-        """A named pipe called *.yaml is not read (reading it would block forever)."""
+    def test_special_files_are_errors_never_read(self, make_catalog: MakeCatalog) -> None:
+        """A named pipe called *.yaml is not read (reading it would block forever), and the
+        catalog does not load without it: a catalog is read whole or not at all."""
         import os
 
         root = make_catalog({"a.yaml": products("A")})
         os.mkfifo(root / "pipe.yaml")
-        assert load_catalog(root).files == [root / "a.yaml"]
+        with pytest.raises(CatalogError) as raised:
+            load_catalog(root)
+        assert [p.path for p in raised.value.problems] == ["cat/pipe.yaml"]
 
     def test_files_are_found_recursively_in_order(self, make_catalog: MakeCatalog) -> None:
         """Subdirectories are read, in sorted order."""
@@ -356,4 +359,43 @@ class TestCatalogDirectory:
             "cat/a.yaml:2:1: YAML syntax error: did not find expected node content "
             "(while parsing a flow node started at line 2)",
             "cat/b.yaml:6:5: unknown field 'activ'; did you mean 'active'?",
+        ]
+
+
+class TestIdentifiersAReviewerCanTrust:
+    def test_look_alike_and_invisible_characters_are_located_warnings(
+        self, make_catalog: MakeCatalog
+    ) -> None:
+        """Each suspect identifier is a warning at its value, with the character escaped."""
+        text = products('"TEE-\\u0410"', '"ZW\\u200bSP"', kits=('"\\uff2bIT"',)) + (
+            "boms:\n" + bom('"\\uff2bIT"', '"CAFE\\u0301"', node='"N\\u00ad1"')
+        )
+        root = make_catalog({"a.yaml": text})
+        found = problems_of(root)
+        assert found[0] == (
+            "cat/a.yaml:2:10: warning: SKU 'TEE-\\u0410' contains U+0410 CYRILLIC CAPITAL "
+            "LETTER A at position 5 (mixes scripts with Latin): a reviewer reads another "
+            "identifier than the one PB stores; retype it in plain characters"
+        )
+        assert [p.split(" contains")[0] for p in found if " contains " in p] == [
+            "cat/a.yaml:2:10: warning: SKU 'TEE-\\u0410'",
+            "cat/a.yaml:6:10: warning: SKU 'ZW\\u200bSP'",
+            "cat/a.yaml:10:10: warning: SKU '\\uff2bIT'",
+            "cat/a.yaml:15:10: warning: kit SKU '\\uff2bIT'",
+            "cat/a.yaml:17:11: warning: node 'N\\u00ad1'",
+            "cat/a.yaml:19:14: warning: component SKU 'CAFE\\u0301'",
+        ]
+
+    def test_quantity_above_pbs_integer_is_an_error(self, make_catalog: MakeCatalog) -> None:
+        """A quantity of 10^38 does not fit PB's integer: a located error, not a failed write."""
+        text = (
+            products("A", kits=("K",))
+            + "boms:\n"
+            + bom("K", "A").replace(
+                "quantity: 1", "quantity: 100000000000000000000000000000000000000"
+            )
+        )
+        assert problems_of(make_catalog({"a.yaml": text})) == [
+            "cat/a.yaml:15:19: billOfMaterialDetails[0].quantity must be at most 2147483647, "
+            "not 100000000000000000000000000000000000000"
         ]

@@ -404,3 +404,31 @@ class TestFindBom:
     def test_missing_client_id_is_400(self, api: httpx.Client) -> None:
         """clientId is required in a BOM search."""
         expect_error(api.post("/bill-of-materials/search", json={}), 400, "clientId")
+
+
+@pytest.mark.usefixtures("catalog")
+class TestViewBomById:
+    def test_get_by_id_answers_the_bom_as_search_shows_it(self, api: httpx.Client) -> None:
+        """GET /bill-of-materials/{id} (overview page) answers the same object as the search."""
+        created = api.post("/bill-of-materials", json=bom("K1", ("A", 2))).json()
+        response = api.get(f"/bill-of-materials/{created['billOfMaterialId']}")
+        assert response.status_code == 200
+        assert response.json() == find(api)["content"][0] == created
+
+    def test_an_inactive_bom_is_still_found_by_id(self, api: httpx.Client) -> None:
+        """GET by id sees a BOM whatever its state (search hides inactive ones)."""
+        created = api.post("/bill-of-materials", json=bom("K1", ("A", 2), active=False)).json()
+        got = api.get(f"/bill-of-materials/{created['billOfMaterialId']}").json()
+        assert got["active"] is False
+
+    def test_unknown_id_is_404_with_the_unified_error(self, api: httpx.Client) -> None:
+        """An id PB never assigned is 404 with the unified error object."""
+        expect_error(api.get("/bill-of-materials/no-such-id"), 404)
+
+    def test_the_switch_models_a_pb_without_the_route(
+        self, api: httpx.Client, sandbox: ServedSandboxHandle
+    ) -> None:
+        """bom_get_by_id: false answers 404 even for a BOM that exists."""
+        created = api.post("/bill-of-materials", json=bom("K1", ("A", 2))).json()
+        sandbox.admin.configure(bom_get_by_id=False)
+        expect_error(api.get(f"/bill-of-materials/{created['billOfMaterialId']}"), 404)

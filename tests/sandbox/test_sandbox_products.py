@@ -249,7 +249,7 @@ class TestMethodsAndRoutes:
             ("GET", "/products/bulk"),
             ("GET", "/products/search"),
             ("DELETE", "/bill-of-materials/ID1"),
-            ("GET", "/bill-of-materials/ID1"),
+            ("PATCH", "/bill-of-materials/ID1"),
             ("GET", "/bill-of-materials/search"),
             ("GET", "/inventory/snapshot"),
         ],
