@@ -11,6 +11,7 @@ Over HTTP: ``with serve_in_thread(create_app(store, cfg)) as served: served.url`
 
 from reconcile.sandbox.app import DropConnection, create_app, sandbox_of
 from reconcile.sandbox.config import SandboxConfig
+from reconcile.sandbox.embedded import copy_state
 from reconcile.sandbox.server import ServedSandbox, serve_in_thread
 from reconcile.sandbox.store import Store, StoreError
 
@@ -20,6 +21,7 @@ __all__ = [
     "ServedSandbox",
     "Store",
     "StoreError",
+    "copy_state",
     "create_app",
     "sandbox_of",
     "serve_in_thread",
