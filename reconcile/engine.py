@@ -16,13 +16,13 @@ from functools import partial
 from pathlib import Path
 
 from reconcile.desired import Catalog, load_catalog, load_settings
+from reconcile.environments import ConnectionInfo, connect
 from reconcile.errors import Problem, RemoteError, StalePlan
 from reconcile.models import ResourceSet
 from reconcile.plan.change import PlanWarning
 from reconcile.plan.plan import ExistingCounts, Plan, add_inventory_warnings, build_plan
 from reconcile.remote.apply import ApplyReport, Freshness, apply_changes, check_freshness
 from reconcile.remote.client import PBClient
-from reconcile.remote.connect import ConnectionInfo, connect
 from reconcile.remote.fetch import count_existing, fetch_current_state, fetch_inventory, reread
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.settings import Environment, Settings

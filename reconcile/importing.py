@@ -15,19 +15,18 @@ one kit and node, an object the models cannot represent) are refused here too.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from reconcile.desired.writer import MODELINE, SplitBy
+from reconcile.environments import SANDBOX_DIR, connect, copy_sandbox
 from reconcile.errors import UsageError
 from reconcile.models import Bom, ResourceSet
 from reconcile.plan.plan import Selector
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
-from reconcile.remote.connect import SANDBOX_DIR, connect, sandbox_path
 from reconcile.remote.fetch import both, decode
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.settings import SETTINGS_FILE, Environment, Limits, Settings
@@ -402,20 +401,3 @@ def imported_settings(source: Settings, env_name: str, client_id: str) -> Settin
     if env_name in source.environments:
         environments[env_name] = source.environments[env_name]
     return Settings(client_id=client_id, default_environment=env_name, environments=environments)
-
-
-def copy_sandbox(source: Path, out_dir: Path) -> Path:
-    """Give the new catalog a consistent copy of the embedded sandbox it was imported from,
-    so that it plans against the same state (SQLite's online backup: safe while in use)."""
-    target = sandbox_path(out_dir)
-    if target.resolve() == source.resolve():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.unlink(missing_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-    return target

@@ -12,11 +12,11 @@ import pytest
 
 from reconcile import engine
 from reconcile.desired import load_settings
+from reconcile.environments import connect
 from reconcile.errors import RemoteStateError, StalePlan, UnsafePlan
 from reconcile.models import BomKey, ProductKey
 from reconcile.plan.plan import Plan
 from reconcile.remote.apply import ApplyReport
-from reconcile.remote.connect import connect
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
 
 EXAMPLES = Path(__file__).parent.parent / "catalog-examples"

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from reconcile import engine
 from reconcile.cli import cli
 from reconcile.desired import load_catalog, load_settings
+from reconcile.environments import connect, sandbox_path
 from reconcile.errors import AuthError, RemoteStateError, UsageError
 from reconcile.importing import ImportOptions, ImportResult, import_catalog, settings_to_keep
 from reconcile.models import BomKey, ProductKey
 from reconcile.remote import wire
-from reconcile.remote.connect import connect, sandbox_path
 from reconcile.settings import Environment
 from tests.support.world import (
     CLIENT,

@@ -1,21 +1,29 @@
 """OAuth client credentials (contract §4): one cached bearer token per client.
 
-The token is fetched on first use, kept in memory only, refreshed shortly before
-``expiresIn`` runs out, and refreshed once more when PB answers 401. Concurrent requests
+The token is fetched on first use (``TokenRequest``, through the client's own session),
+kept in memory only, refreshed shortly before ``expiresIn`` runs out, and refreshed once
+more when PB answers 401 (``BearerAuth``, an ``httpx.Auth`` flow). Concurrent requests
 that find it missing or stale share one refresh (an ``asyncio.Lock``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
 
-from reconcile.errors import AuthError
+import httpx
+
+from reconcile.errors import AuthError, RemoteError
 from reconcile.remote import wire
+from reconcile.remote.failure import Context, error_from_response, json_object
 from reconcile.remote.redact import Redactor, basic_credentials
+from reconcile.remote.transport import Call, Session, Stamp
 from reconcile.settings import Credentials
+
+log = logging.getLogger("reconcile.remote")
 
 #: Refresh this long before expiry, at most; a tenth of the lifetime for short tokens.
 REFRESH_MARGIN_SECONDS = 300.0
@@ -122,3 +130,87 @@ class TokenSource:
         self._token = token
         self._refresh_at = started + lifetime - refresh_margin(lifetime)
         return token
+
+
+class BearerAuth(httpx.Auth):
+    """The token on each request of one attempt; on a 401, one refresh and one re-send.
+
+    ``stamp`` marks every request sent (its own transaction id), the re-send included.
+    """
+
+    def __init__(self, tokens: TokenSource, stamp: Stamp, operation: str, resource: str) -> None:
+        self._tokens = tokens
+        self._stamp = stamp
+        self._operation = operation
+        self._resource = resource
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("BearerAuth fetches tokens asynchronously: use httpx.AsyncClient")
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self._tokens.get()
+        response = yield self._signed(request, token)
+        if response.status_code != 401:
+            return
+        log.info("%s %s: token refused (401); refreshing it once", self._operation, self._resource)
+        self._tokens.invalidate(token)
+        token = await self._tokens.get()
+        yield self._signed(request, token)
+
+    def _signed(self, request: httpx.Request, token: str) -> httpx.Request:
+        request.headers["Authorization"] = f"Bearer {token}"
+        self._stamp(request)
+        return request
+
+
+class TokenRequest:
+    """Asks PB for a token through the client's session (paced, with its own transaction
+    id, network faults retried by the caller's loop); a refusal names where the
+    credentials were read."""
+
+    def __init__(self, session: Session, environment: str, credential_vars: tuple[str, ...]):
+        self._session = session
+        self._environment = environment
+        self._credential_vars = credential_vars
+
+    async def __call__(self, headers: dict[str, str], form: dict[str, str]) -> dict[str, Any]:
+        session = self._session
+        transaction_id = session.ids.operation("token").next()
+        request = session.http.build_request(
+            "POST",
+            wire.TOKEN_PATH,
+            headers={**headers, wire.TRANSACTION_ID_HEADER: transaction_id},
+            data=form,
+        )
+        context = session.context("token", "", transaction_id)
+        response = await session.exchange(request, lambda: context)
+        if not response.is_success:
+            raise self._credentials_error(response, context)
+        try:
+            body = json_object(response, context)
+            access_token(body)
+        except RemoteError as e:
+            message = f"could not read PB's token answer: {e.message}"
+            raise context.error(AuthError, message, response.status_code) from e
+        return body
+
+    def _credentials_error(self, response: httpx.Response, context: Context) -> RemoteError:
+        error = error_from_response(response, context)
+        if response.status_code not in (400, 401, 403):
+            return error
+        read = ", ".join(self._credential_vars) or "the sandbox's generated credentials"
+        message = (
+            f"PB refused the credentials for environment {self._environment!r} (read from "
+            f"{read}); check that they are this environment's API key and secret"
+        )
+        return context.error(AuthError, message, response.status_code, error.details)
+
+
+async def check_token(session: Session, tokens: TokenSource) -> float:
+    """Fetch a token (with retries); return its lifetime in seconds (for ``doctor``)."""
+    await session.retrying(Call("token", "", "POST", wire.TOKEN_PATH), tokens.get)
+    return tokens.expires_in or 0.0

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from reconcile.environments import connect
 from reconcile.errors import (
     EXIT_OK,
     EXIT_REMOTE,
@@ -24,7 +25,6 @@ from reconcile.errors import (
 )
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
-from reconcile.remote.connect import connect
 from reconcile.remote.tls import (
     MINIMUM_TLS,
     check_base_url,

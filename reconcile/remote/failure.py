@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,6 +30,7 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SNIPPET = 120
 
 Redact = Callable[[str], str]
+E = TypeVar("E", bound=RemoteError)
 
 
 @dataclass(frozen=True)
@@ -199,3 +200,15 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def amended(error: E, note: str) -> E:
+    """The same error with ``note`` added to its message."""
+    return type(error)(
+        f"{error.message}; {note}",
+        operation=error.operation,
+        resource=error.resource,
+        status=error.status,
+        details=error.details,
+        transaction_id=error.transaction_id,
+    )

@@ -12,6 +12,7 @@ Over HTTP: ``with serve_in_thread(create_app(store, cfg)) as served: served.url`
 from reconcile.sandbox.app import create_app, sandbox_of
 from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.database import StoreError
+from reconcile.sandbox.embedded import copy_state
 from reconcile.sandbox.faults import DropConnection
 from reconcile.sandbox.server import ServedSandbox, serve_in_thread
 from reconcile.sandbox.store import Store
@@ -22,6 +23,7 @@ __all__ = [
     "ServedSandbox",
     "Store",
     "StoreError",
+    "copy_state",
     "create_app",
     "sandbox_of",
     "serve_in_thread",

@@ -6,8 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -25,48 +24,8 @@ from reconcile.errors import (
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.settings import Credentials, Limits
+from tests.support.client import collect, make_client, run
 from tests.support.sandbox import ServedSandboxHandle, bom, product
-
-T = TypeVar("T")
-
-#: Retry waits short enough for tests (set through limits, as a user would).
-FAST: dict[str, Any] = {
-    "retry_wait_initial_seconds": 0.01,
-    "retry_wait_max_seconds": 0.05,
-    "retry_timeout_seconds": 20.0,
-    "requests_per_second": 100.0,
-}
-ENV_VARS = ("PB_TEST_API_KEY", "PB_TEST_API_SECRET")
-
-
-def make_client(
-    sandbox: ServedSandboxHandle,
-    *,
-    key: str | None = None,
-    secret: str | None = None,
-    **limits: Any,
-) -> PBClient:
-    return PBClient(
-        base_url=sandbox.url,
-        credentials=Credentials(SecretStr(key or sandbox.key), SecretStr(secret or sandbox.secret)),
-        limits=Limits(**{**FAST, **limits}),
-        environment="test",
-        credential_vars=ENV_VARS,
-    )
-
-
-def run(sandbox: ServedSandboxHandle, work: Callable[[PBClient], Awaitable[T]], **limits: Any) -> T:
-    """Run ``work`` with a fresh client inside one event loop."""
-
-    async def main() -> T:
-        async with make_client(sandbox, **limits) as client:
-            return await work(client)
-
-    return asyncio.run(main())
-
-
-async def collect(items: Any) -> list[dict[str, Any]]:
-    return [item async for item in items]
 
 
 def load_products(sandbox: ServedSandboxHandle, count: int, client_id: str = "C1") -> None:
@@ -84,7 +43,7 @@ class TestTokens:
             await client.create_product(product("NEW-1"))
             return client.request_count
 
-        requests = run(sandbox, work)
+        requests = run(make_client(sandbox), work)
         stats = sandbox.admin.stats()
         assert stats["token_requests"] == 1
         assert requests == stats["total"]  # every request counted, the token request included
@@ -92,15 +51,17 @@ class TestTokens:
     def test_short_lived_token_is_refreshed_before_it_expires(
         self, sandbox: ServedSandboxHandle
     ) -> None:
-        """With a 1-second token, a request after expiry gets a new token first, never a 401."""
+        """With a 1-second token, a request once the client's clock has passed its expiry
+        gets a new token first, never a 401."""
         sandbox.admin.configure(token_ttl=1)
+        now = [100.0]
 
         async def work(client: PBClient) -> None:
             await client.get_product("C1", "A")
-            await asyncio.sleep(1.2)
+            now[0] += 1.2
             await client.get_product("C1", "A")
 
-        run(sandbox, work)
+        run(make_client(sandbox, clock=lambda: now[0]), work)
         assert sandbox.admin.stats()["token_requests"] == 2
         assert sandbox.admin.count(status=401) == 0
 
@@ -115,7 +76,7 @@ class TestTokens:
             sandbox.admin.expire_tokens()
             return await client.get_product("C1", "SKU-00000")
 
-        assert run(sandbox, work) is not None
+        assert run(make_client(sandbox), work) is not None
         assert sandbox.admin.stats()["token_requests"] == 2
         assert sandbox.admin.count(status=401) == 1
 
@@ -129,7 +90,7 @@ class TestTokens:
             reads = (client.get_product("C1", f"SKU-{i:05d}") for i in range(10))
             return list(await asyncio.gather(*reads))
 
-        assert all(run(sandbox, work, max_in_flight=10))
+        assert all(run(make_client(sandbox, max_in_flight=10), work))
         assert sandbox.admin.stats()["token_requests"] == 2
 
     def test_bad_credentials_name_the_variables_not_the_values(
@@ -159,7 +120,7 @@ class TestHeaders:
             await client.get_product("C1", "A")
             return client.run_id
 
-        run_id = run(sandbox, work)
+        run_id = run(make_client(sandbox), work)
         ids = [e["transaction_id"] for e in sandbox.admin.log() if e["route"] != wire.TOKEN_PATH]
         assert len(ids) == 3 and len(set(ids)) == 3
         assert {i.rsplit("-", 1)[0] for i in ids} == {ids[0].rsplit("-", 1)[0]}
@@ -176,7 +137,7 @@ class TestRetries:
         load_products(sandbox, 1)
         sandbox.admin.fault(action, method="GET", path_prefix=wire.PRODUCTS_PATH, retry_after=0)
 
-        found = run(sandbox, lambda c: c.get_product("C1", "SKU-00000"))
+        found = run(make_client(sandbox), lambda c: c.get_product("C1", "SKU-00000"))
         assert found is not None and found["sku"] == "SKU-00000"
         statuses = [e["status"] for e in sandbox.admin.log() if e["method"] == "GET"]
         assert statuses[-1] == 200 and len(statuses) == 2
@@ -190,7 +151,7 @@ class TestRetries:
             reads = (client.get_product("C1", f"SKU-{i:05d}") for i in range(40))
             return list(await asyncio.gather(*reads))
 
-        assert all(run(sandbox, work, retry_attempts=10))
+        assert all(run(make_client(sandbox, retry_attempts=10), work))
         assert sandbox.admin.count(method="GET", status=200) == 40
         assert sandbox.admin.stats()["total"] > 41  # faults did happen
 
@@ -198,7 +159,7 @@ class TestRetries:
         """After a 429 with Retry-After: 0.6, the next attempt comes no sooner than that."""
         sandbox.admin.fault("429", method="GET", retry_after=0.6)
 
-        run(sandbox, lambda c: c.get_product("C1", "A"))
+        run(make_client(sandbox), lambda c: c.get_product("C1", "A"))
         gets = [e for e in sandbox.admin.log() if e["method"] == "GET"]
         assert [e["status"] for e in gets] == [429, 404]
         assert gets[1]["ts"] - gets[0]["ts"] >= 0.6
@@ -210,7 +171,7 @@ class TestRetries:
         sandbox.admin.fault("429", method="GET", retry_after=60)
 
         with pytest.raises(RateLimited, match="Retry-After") as caught:
-            run(sandbox, lambda c: c.get_product("C1", "A"), retry_timeout_seconds=5)
+            run(make_client(sandbox, retry_timeout_seconds=5), lambda c: c.get_product("C1", "A"))
         assert caught.value.status == 429
         assert sandbox.admin.count(method="GET") == 1
 
@@ -219,7 +180,7 @@ class TestRetries:
         sandbox.admin.fault("503", method="GET", times=10, retry_after=0)
 
         with pytest.raises(Unavailable) as caught:
-            run(sandbox, lambda c: c.get_product("C1", "A"), retry_attempts=3)
+            run(make_client(sandbox, retry_attempts=3), lambda c: c.get_product("C1", "A"))
         error = caught.value
         assert error.exit_code == 4 and error.status == 503
         assert "gave up after 3 attempts" in str(error)
@@ -233,12 +194,14 @@ class TestRetries:
 
         with pytest.raises(Unavailable, match="gave up after"):
             run(
-                sandbox,
+                make_client(
+                    sandbox,
+                    retry_attempts=20,
+                    retry_timeout_seconds=0.3,
+                    retry_wait_initial_seconds=0.2,
+                    retry_wait_max_seconds=0.2,
+                ),
                 lambda c: c.get_product("C1", "A"),
-                retry_attempts=20,
-                retry_timeout_seconds=0.3,
-                retry_wait_initial_seconds=0.2,
-                retry_wait_max_seconds=0.2,
             )
         assert 2 <= sandbox.admin.count(method="GET") <= 4
 
@@ -247,7 +210,7 @@ class TestRetries:
         sandbox.admin.fault("drop", method="GET", times=10)
 
         with pytest.raises(Unavailable, match="connection to PB broke"):
-            run(sandbox, lambda c: c.get_product("C1", "A"), retry_attempts=2)
+            run(make_client(sandbox, retry_attempts=2), lambda c: c.get_product("C1", "A"))
 
 
 class TestUnknownOutcome:
@@ -266,7 +229,7 @@ class TestUnknownOutcome:
             created = await client.create_bom(sent)
             return created, await collect(client.search_boms("C1", include_inactive=True))
 
-        created, stored = run(sandbox, work)
+        created, stored = run(make_client(sandbox), work)
         assert len(stored) == 1
         assert wire.bom_id_of(created) == wire.bom_id_of(stored[0]) is not None
         assert sandbox.admin.count(method="POST", route=wire.BOMS_PATH) == 1
@@ -280,7 +243,7 @@ class TestUnknownOutcome:
             await client.create_bom(bom("KIT-1", ("PART-1", 1)))
             return await collect(client.search_boms("C1"))
 
-        assert len(run(sandbox, work)) == 1
+        assert len(run(make_client(sandbox), work)) == 1
         assert sandbox.admin.count(method="POST", route=wire.BOMS_PATH, status=201) == 1
 
     def test_bom_create_stops_when_another_active_bom_holds_the_key(
@@ -294,7 +257,10 @@ class TestUnknownOutcome:
         sandbox.admin.fault("500", method="POST", path_prefix=wire.BOMS_PATH, retry_after=0)
 
         with pytest.raises(RemoteStateError, match="not retrying, to avoid a duplicate"):
-            run(sandbox, lambda c: c.create_bom(bom("KIT-1", ("PART-1", 1), node="NODE-A")))
+            run(
+                make_client(sandbox),
+                lambda c: c.create_bom(bom("KIT-1", ("PART-1", 1), node="NODE-A")),
+            )
         assert sandbox.admin.count(method="POST", route=wire.BOMS_PATH) == 1
 
     def test_product_create_lost_after_commit_is_read_back(
@@ -306,7 +272,7 @@ class TestUnknownOutcome:
         )
         sent = product("P-1")
 
-        created = run(sandbox, lambda c: c.create_product(sent))
+        created = run(make_client(sandbox), lambda c: c.create_product(sent))
         assert created["sku"] == "P-1" and created["details"] == sent["details"]
         assert sandbox.admin.count(method="POST", status=400) == 1  # the duplicate, resolved
 
@@ -318,7 +284,7 @@ class TestUnknownOutcome:
         sandbox.admin.fault("500", method="POST", path_prefix=wire.PRODUCTS_PATH, retry_after=0)
 
         with pytest.raises(ValidationFailed, match="differs from what was sent"):
-            run(sandbox, lambda c: c.create_product(product("P-1")))
+            run(make_client(sandbox), lambda c: c.create_product(product("P-1")))
 
 
 class TestPagination:
@@ -333,7 +299,7 @@ class TestPagination:
                 client.search_products("C1", on_page=lambda d, t: pages.append((d, t)))
             )
 
-        found = run(sandbox, work, page_size=100)
+        found = run(make_client(sandbox, page_size=100), work)
         assert sorted(p["sku"] for p in found) == [f"SKU-{i:05d}" for i in range(50)]
         assert sandbox.admin.count(route=wire.PRODUCTS_SEARCH_PATH) == math.ceil(50 / 7)
         assert pages == [(i, 8) for i in range(1, 9)]
@@ -343,15 +309,14 @@ class TestPagination:
         load_products(sandbox, 45)
 
         found = run(
-            sandbox,
+            make_client(sandbox, page_size=10),
             lambda c: collect(c.search_products("C1", sort=["pbCreateDate-asc"])),
-            page_size=10,
         )
         assert [p["sku"] for p in found] == [f"SKU-{i:05d}" for i in range(45)]
 
     def test_empty_result_is_one_request(self, sandbox: ServedSandboxHandle) -> None:
         """A search with no match costs one page request and yields nothing."""
-        found = run(sandbox, lambda c: collect(c.search_products("NOBODY")))
+        found = run(make_client(sandbox), lambda c: collect(c.search_products("NOBODY")))
         assert found == []
         assert sandbox.admin.count(route=wire.PRODUCTS_SEARCH_PATH) == 1
 
@@ -366,7 +331,7 @@ class TestPagination:
             await pages.aclose()  # type: ignore[attr-defined]
             return str(first["sku"])
 
-        assert run(sandbox, work, page_size=5, max_in_flight=2) == "SKU-00000"
+        assert run(make_client(sandbox, page_size=5, max_in_flight=2), work) == "SKU-00000"
 
     def test_pages_left_unread_end_with_the_client(self, sandbox: ServedSandboxHandle) -> None:
         """A search abandoned mid-way (not closed) has no page request left after the client."""
@@ -382,7 +347,7 @@ class TestPagination:
             leftovers.extend(
                 t.get_coro().__qualname__  # type: ignore[union-attr]
                 for t in asyncio.all_tasks()
-                if not t.done() and t.get_coro().__qualname__.endswith("._page")  # type: ignore[union-attr]
+                if not t.done() and t.get_coro().__qualname__ == "Pager.page"  # type: ignore[union-attr]
             )
             del pages
 
@@ -402,7 +367,7 @@ class TestPagination:
             return await collect(client.search_products("C1", on_page=break_the_rest))
 
         with pytest.raises(Unavailable, match=r"product\.search page 2: PB is unavailable"):
-            run(sandbox, work, retry_attempts=2)
+            run(make_client(sandbox, retry_attempts=2), work)
 
     def test_boms_and_inventory_page_too(self, sandbox: ServedSandboxHandle) -> None:
         """BOM search (inactive on request) and the inventory snapshot walk every page."""
@@ -419,7 +384,7 @@ class TestPagination:
             stock = await collect(client.inventory_snapshot("C1"))
             return len(active), len(every), len(stock)
 
-        assert run(sandbox, work) == (8, 12, 3)
+        assert run(make_client(sandbox), work) == (8, 12, 3)
 
 
 class TestPacing:
@@ -431,7 +396,7 @@ class TestPacing:
         async def work(client: PBClient) -> None:
             await asyncio.gather(*(client.get_product("C1", f"SKU-{i:05d}") for i in range(60)))
 
-        run(sandbox, work, requests_per_second=rate, max_in_flight=16)
+        run(make_client(sandbox, requests_per_second=rate, max_in_flight=16), work)
         stamps = sorted(e["ts"] for e in sandbox.admin.log())
         assert len(stamps) == 61
         # Starts are spaced exactly (see TestRateLimiter); the server stamps answers, and its
@@ -451,7 +416,7 @@ class TestPacing:
             await asyncio.gather(*(client.get_product("C1", f"X{i}") for i in range(8)))
             return time.monotonic() - started
 
-        assert run(sandbox, work, max_in_flight=2) >= 0.4
+        assert run(make_client(sandbox, max_in_flight=2), work) >= 0.4
 
 
 class TestErrors:
@@ -460,7 +425,7 @@ class TestErrors:
         bad = product("P-1", productType="GADGET")
 
         with pytest.raises(ValidationFailed) as caught:
-            run(sandbox, lambda c: c.create_product(bad))
+            run(make_client(sandbox), lambda c: c.create_product(bad))
         error = caught.value
         assert error.status == 400 and error.operation == "product.create"
         assert error.resource == "product.P-1" and error.transaction_id
@@ -470,7 +435,7 @@ class TestErrors:
     def test_update_of_unknown_product_is_not_found(self, sandbox: ServedSandboxHandle) -> None:
         """A PUT to a SKU PB does not hold raises NotFoundError (not retried)."""
         with pytest.raises(NotFoundError):
-            run(sandbox, lambda c: c.update_product("NOPE", product("NOPE")))
+            run(make_client(sandbox), lambda c: c.update_product("NOPE", product("NOPE")))
         assert sandbox.admin.count(method="PUT") == 1
 
     def test_bulk_rejects_oversized_batches(self, sandbox: ServedSandboxHandle) -> None:
@@ -479,7 +444,7 @@ class TestErrors:
             {**product(f"B{i}"), "operation": "CREATE"} for i in range(wire.BULK_MAX_ITEMS + 1)
         ]
         with pytest.raises(ValueError, match="bulk call takes"):
-            run(sandbox, lambda c: c.bulk_products(items))
+            run(make_client(sandbox), lambda c: c.bulk_products(items))
 
     def test_bulk_writes_products(self, sandbox: ServedSandboxHandle) -> None:
         """A bulk call creates and updates products in one request."""
@@ -493,7 +458,7 @@ class TestErrors:
             await client.bulk_products(items)
             return [await client.get_product("C1", s) for s in ("B0", "B1")]
 
-        b0, b1 = run(sandbox, work)
+        b0, b1 = run(make_client(sandbox), work)
         assert b0 is not None and b0["details"] == {"description": "changed"} and b1 is not None
 
     def test_methods_need_the_context_manager(self, sandbox: ServedSandboxHandle) -> None:

@@ -7,9 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
 import pytest
-from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from reconcile.errors import RemoteError
@@ -18,13 +16,12 @@ from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import fetch_current_state, read_boms
 from reconcile.sandbox import SandboxConfig, Store
-from reconcile.settings import Credentials, Limits
+from tests.support.client import asgi_client, run
 from tests.support.sandbox import bom, product
 
 Sandbox = tuple[Starlette, Store, SandboxConfig]
 Scope = dict[str, Any]
 Message = dict[str, Any]
-FAST = Limits(retry_wait_initial_seconds=0.01, retry_wait_max_seconds=0.02, requests_per_second=100)
 
 
 async def _json_answer(send: Any, status: int, body: Any, headers: list[Any]) -> None:
@@ -106,22 +103,15 @@ class TestLateCommit:
         app, _, config = inprocess_sandbox
         gateway = LateCommitGateway(app)
 
-        async def main() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-            async with PBClient(
-                base_url="http://sandbox",
-                credentials=Credentials(SecretStr(config.key), SecretStr(config.secret)),
-                limits=FAST,
-                environment="test",
-                transport=httpx.ASGITransport(app=gateway),
-            ) as client:
-                for sku, kind in (("P0", "ITEM"), ("KIT", "KIT")):
-                    await client.create_product(product(sku, productType=kind))
-                created = await client.create_bom(bom("KIT", ("P0", 1)))
-                fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": ["KIT"]}]
-                held = [b async for b in client.search_boms("C1", fields, include_inactive=True)]
-                return created, held
+        async def work(client: PBClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            for sku, kind in (("P0", "ITEM"), ("KIT", "KIT")):
+                await client.create_product(product(sku, productType=kind))
+            created = await client.create_bom(bom("KIT", ("P0", 1)))
+            fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": ["KIT"]}]
+            held = [b async for b in client.search_boms("C1", fields, include_inactive=True)]
+            return created, held
 
-        created, held = asyncio.run(main())
+        created, held = run(asgi_client(gateway, config.key, config.secret), work)
         assert gateway.creates == 2 and gateway.held is None
         assert [b["billOfMaterialId"] for b in held] == [created["billOfMaterialId"]]
 
@@ -165,20 +155,13 @@ def read_behind(sandbox: Sandbox, path: str, change: Change, work: Any, page_max
     app, _, config = sandbox
     config.page_max = page_max
 
-    async def main() -> Any:
-        async with PBClient(
-            base_url="http://sandbox",
-            credentials=Credentials(SecretStr(config.key), SecretStr(config.secret)),
-            limits=FAST,
-            environment="test",
-            transport=httpx.ASGITransport(app=Reshaped(app, path, change)),
-        ) as client:
-            for sku, kind in (("P0", "ITEM"), ("P1", "ITEM"), ("KIT", "KIT")):
-                await client.create_product(product(sku, productType=kind))
-            await client.create_bom(bom("KIT", ("P0", 1)))
-            return await asyncio.wait_for(work(client), timeout=30)  # bounds only a hang
+    async def arrange_then(client: PBClient) -> Any:
+        for sku, kind in (("P0", "ITEM"), ("P1", "ITEM"), ("KIT", "KIT")):
+            await client.create_product(product(sku, productType=kind))
+        await client.create_bom(bom("KIT", ("P0", 1)))
+        return await asyncio.wait_for(work(client), timeout=30)  # bounds only a hang
 
-    return asyncio.run(main())
+    return run(asgi_client(Reshaped(app, path, change), config.key, config.secret), arrange_then)
 
 
 async def everything(client: PBClient) -> ResourceSet:

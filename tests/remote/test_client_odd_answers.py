@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
 
-import httpx
 import pytest
-from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -19,9 +16,8 @@ from reconcile.errors import AuthError, RemoteError, Unavailable
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.redact import basic_credentials
-from reconcile.settings import Credentials, Limits
+from tests.support.client import asgi_client, run
 
-FAST = Limits(retry_attempts=2, retry_wait_initial_seconds=0.01, retry_wait_max_seconds=0.02)
 ANSWERS: dict[str, Response] = {
     "HTML": PlainTextResponse("<html><body>Welcome to nginx</body></html>", 200),
     "LIST": JSONResponse([1, 2, 3]),
@@ -56,19 +52,12 @@ def fake_pb(token_body: dict[str, Any]) -> Starlette:
 def call(sku: str, token_body: dict[str, Any] | None = None, method: str = "get") -> Any:
     body = token_body if token_body is not None else {"access_token": "t0k3n-abc", "expiresIn": 60}
 
-    async def main() -> Any:
-        async with PBClient(
-            base_url="http://fake-pb",
-            credentials=Credentials(SecretStr("fake-key"), SecretStr("fake-secret")),
-            limits=FAST,
-            environment="fake",
-            transport=httpx.ASGITransport(app=fake_pb(body)),
-        ) as client:
-            if method == "put":
-                return await client.update_product(sku, {"sku": sku})
-            return await client.get_product("C1", sku)
+    async def work(client: PBClient) -> Any:
+        if method == "put":
+            return await client.update_product(sku, {"sku": sku})
+        return await client.get_product("C1", sku)
 
-    return asyncio.run(main())
+    return run(asgi_client(fake_pb(body), "fake-key", "fake-secret", retry_attempts=2), work)
 
 
 class TestWhatIsSent:

@@ -20,11 +20,12 @@ import httpx
 
 from reconcile import engine
 from reconcile.desired import load_settings
+from reconcile.environments import connect, sandbox_path
 from reconcile.models import ResourceSet
 from reconcile.remote.apply import ApplyReport
-from reconcile.remote.connect import connect, sandbox_path
 from reconcile.remote.fetch import fetch_current_state
 from reconcile.sandbox import SandboxConfig, Store, create_app
+from tests.support.client import run
 from tests.support.sandbox import SandboxAdmin
 
 CLIENT = "ACME"
@@ -123,13 +124,9 @@ class World:
 
     def remote(self) -> ResourceSet:
         """What the emulator holds for the client, read through the real client."""
-        return asyncio.run(self._fetch())
-
-    async def _fetch(self) -> ResourceSet:
         settings = load_settings(self.directory)
         client, _ = connect(settings, self.env, catalog_dir=self.directory, environ=self.environ)
-        async with client:
-            return await fetch_current_state(client, CLIENT, desired_skus=())
+        return run(client, lambda c: fetch_current_state(c, CLIENT, desired_skus=()))
 
 
 def make_world(mode: str, tmp_path: Path, sandbox: Any | None) -> Iterator[World]:

@@ -1,13 +1,14 @@
-"""From settings and an environment name to a ready ``PBClient``.
+"""Environment name → a ready ``PBClient``: over the network, or the embedded sandbox.
 
-An embedded environment (``local``) runs the sandbox emulator in-process over
-``httpx.ASGITransport``, with its state in ``<catalog>/.reconcile/sandbox.db`` and a
-random key and secret, so authentication is exercised exactly as against PB. While its
-client is open, a run holds ``<catalog>/.reconcile/lock`` (an exclusive ``flock``): a
-second run against the same state fails fast (``LocalSandboxError``, exit 4) instead of
-planning against writes it cannot see. The in-process emulator is not PB, so its client
-has no rate limit and a wider in-flight bound. Any other environment reads its
-credentials from environment variables and must use a safe URL (``tls.check_base_url``).
+An embedded environment (``local``) runs the sandbox emulator in-process, handed to the
+same client as its transport (``remote.inprocess``), with its state in
+``<catalog>/.reconcile/sandbox.db`` and a random key and secret, so authentication is
+exercised exactly as against PB. While its client is open, a run holds
+``<catalog>/.reconcile/lock`` (an exclusive ``flock``): a second run against the same
+state fails fast (``LocalSandboxError``, exit 4) instead of planning against writes it
+cannot see. The in-process emulator is not PB, so its client has no rate limit and a
+wider in-flight bound. Any other environment reads its credentials from environment
+variables and must use a safe URL (``tls.check_base_url``).
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import SecretStr
 
 from reconcile.errors import LocalSandboxError
 from reconcile.remote.client import PBClient
+from reconcile.remote.inprocess import ASGIApp, InProcessTransport
 from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.tls import check_base_url
 from reconcile.settings import Credentials, Settings, credential_variables, credentials_for
 
-if TYPE_CHECKING:
-    from reconcile.sandbox import Store
+if TYPE_CHECKING:  # the emulator (starlette) is loaded only when `local` is used
+    from reconcile.sandbox import SandboxConfig, Store
 
 SANDBOX_DIR = ".reconcile"
 SANDBOX_FILE = "sandbox.db"
@@ -98,80 +99,72 @@ def connect(
 def _embedded(
     settings: Settings, name: str, catalog_dir: Path, run_id: str | None
 ) -> tuple[PBClient, ConnectionInfo]:
+    from reconcile.sandbox import SandboxConfig
+
     path = sandbox_path(catalog_dir).resolve()
-    client = EmbeddedClient(catalog_dir.resolve(), settings, environment=name, run_id=run_id)
+    config = SandboxConfig.generate()
+    client = PBClient(
+        base_url=EMBEDDED_URL,
+        credentials=Credentials(SecretStr(config.key), SecretStr(config.secret)),
+        limits=settings.limits,
+        environment=name,
+        transport=InProcessTransport(LocalSandbox(catalog_dir.resolve(), config)),
+        run_id=run_id,
+        pacer=Pacer(EMBEDDED_REQUESTS_PER_SECOND, EMBEDDED_MAX_IN_FLIGHT),
+    )
     return client, ConnectionInfo(environment=name, base_url=EMBEDDED, sandbox_file=str(path))
 
 
-class _Deferred:
-    """An ASGI app that forwards to one set later: the store opens when the client does."""
+class LocalSandbox:
+    """The in-process sandbox of one catalog, as the app of its client's transport.
 
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-
-class EmbeddedClient(PBClient):
-    """A client of the in-process sandbox of one catalog.
-
-    Entering it takes the state's lock, then opens the state (``LocalSandboxError``, exit
-    4, when either cannot be had); leaving it closes the state and releases the lock.
+    Opening it (when the client is entered) takes the state's lock, then opens the state
+    (``LocalSandboxError``, exit 4, when either cannot be had); closing it (with the
+    client) closes the state and releases the lock.
     """
 
-    def __init__(
-        self, catalog_dir: Path, settings: Settings, *, environment: str, run_id: str | None
-    ) -> None:
-        from reconcile.sandbox import SandboxConfig
-
+    def __init__(self, catalog_dir: Path, config: SandboxConfig) -> None:
         self.catalog_dir = catalog_dir
-        self.config = SandboxConfig.generate()
-        self._app = _Deferred()
+        self.config = config
         self._lock_file = lock_path(catalog_dir)
-        self._locked = False
         self._store: Store | None = None
-        super().__init__(
-            base_url=EMBEDDED_URL,
-            credentials=Credentials(SecretStr(self.config.key), SecretStr(self.config.secret)),
-            limits=settings.limits,
-            environment=environment,
-            transport=httpx.ASGITransport(app=self._app),
-            run_id=run_id,
-            pacer=Pacer(EMBEDDED_REQUESTS_PER_SECOND, EMBEDDED_MAX_IN_FLIGHT),
-        )
 
-    async def __aenter__(self) -> Self:
+    def open(self) -> ASGIApp:
         from reconcile.sandbox import Store, StoreError, create_app
 
         take_lock(self._lock_file)
-        self._locked = True
         try:
-            store = Store(sandbox_path(self.catalog_dir))
+            self._store = Store(sandbox_path(self.catalog_dir))
         except StoreError as e:
-            self._release()
+            give_lock(self._lock_file)
             fix = "make it writable, or " if e.read_only else ""
             raise LocalSandboxError(
                 f"{e.path} is unusable: {e.reason}; {fix}{_start_over(self.catalog_dir)}",
                 operation="local sandbox",
             ) from None
-        self._store = store
-        self._app.app = create_app(store, self.config, log_failures=False)
-        return await super().__aenter__()
+        app: ASGIApp = create_app(self._store, self.config, log_failures=False)
+        return app
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         try:
-            await super().aclose()
-        finally:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-            self._release()
-
-    def _release(self) -> None:
-        if self._locked:
-            self._locked = False
+        finally:
             give_lock(self._lock_file)
+
+
+def copy_sandbox(source: Path, out_dir: Path) -> Path:
+    """Give the new catalog a consistent copy of the embedded sandbox it was imported from,
+    so that it plans against the same state (safe while in use)."""
+    target = sandbox_path(out_dir)
+    if target.resolve() == source.resolve():
+        return target
+    from reconcile.sandbox import copy_state
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy_state(source, target)
+    return target
 
 
 # ---- the state's lock ----------------------------------------------------------------------
@@ -210,12 +203,16 @@ def take_lock(path: Path) -> None:
 
 def give_lock(path: Path, linger: float = LOCK_LINGER_SECONDS) -> None:
     """One client is done with ``path``'s lock; the process lets go of it after ``linger``
-    seconds unless another of its clients takes it over (process exit lets go at once)."""
+    seconds (at once if 0) unless another of its clients takes it over (process exit lets
+    go at once)."""
     with _GUARD:
         held = _HELD.get(path)
         if held is None or not held.in_use:
             return
         held.in_use = False
+        if linger <= 0:
+            _release(path, held)
+            return
         held.timer = threading.Timer(linger, _let_go, (path, held))
         held.timer.daemon = True
         held.timer.start()
@@ -224,8 +221,12 @@ def give_lock(path: Path, linger: float = LOCK_LINGER_SECONDS) -> None:
 def _let_go(path: Path, held: _Held) -> None:
     with _GUARD:
         if _HELD.get(path) is held and not held.in_use:
-            del _HELD[path]
-            os.close(held.fd)  # closing the descriptor releases the flock
+            _release(path, held)
+
+
+def _release(path: Path, held: _Held) -> None:
+    del _HELD[path]
+    os.close(held.fd)  # closing the descriptor releases the flock
 
 
 def _busy(path: Path, holder: str) -> LocalSandboxError:
