@@ -4,12 +4,17 @@ Loading the YAML and fetching PB's state overlap: settings are read first (they 
 the client and the environment), the catalog then loads in a worker thread while the
 searches run, and the two join before the diff. The engine never prints; it reports
 through a ``Progress`` and returns values the CLI renders.
+
+The apply policy lives here too, in one place: an environment that requires a reviewed
+plan file, the safety thresholds (on a plan made in this run, and recounted for a saved
+one) and the checks that a saved plan still targets what it was made against.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from reconcile.desired import Catalog, load_catalog, load_settings
 from reconcile.environments import ConnectionInfo, connect
-from reconcile.errors import Problem, RemoteError, StalePlan
+from reconcile.errors import Problem, RemoteError, StalePlan, UsageError
 from reconcile.models import ResourceSet
 from reconcile.plan.change import PlanWarning
 from reconcile.plan.plan import ExistingCounts, Plan, add_inventory_warnings, build_plan
@@ -38,11 +43,6 @@ class PlanResult:
     connection: ConnectionInfo
     catalog_warnings: Sequence[Problem]
     requests: int
-
-
-def environment_of(directory: Path, env: str | None) -> tuple[str, Environment]:
-    """The environment ``--env`` (or the catalog's default) names, as reconcile.yaml says."""
-    return load_settings(directory).environment(env)
 
 
 async def make_plan(
@@ -194,6 +194,56 @@ async def apply_saved_plan(
         return await _apply(client, plan, settings, fresh, progress)
 
 
+async def _apply(
+    client: PBClient, plan: Plan, settings: Settings, fresh: Freshness, progress: Progress
+) -> ApplyReport:
+    return await apply_changes(
+        client,
+        plan.changes,
+        client_id=plan.client_id,
+        already_applied=fresh.applied,
+        bulk_size=settings.limits.bulk_size,
+        progress=progress,
+    )
+
+
+# ---- the apply policy: what may be applied, checked before any write ----
+
+
+def environment_of(directory: Path, env: str | None) -> tuple[str, Environment]:
+    """The environment ``--env`` (or the catalog's default) names, as reconcile.yaml says."""
+    return load_settings(directory).environment(env)
+
+
+def refuse_unreviewed_apply(directory: Path, env: str | None) -> None:
+    """Refuse (64) an apply without a saved plan where the environment applies only
+    reviewed plans (``require_plan_file: true``); the message says how to make one."""
+    env_name, environment = environment_of(directory, env)
+    if environment.require_plan_file:
+        raise UsageError(
+            f"environment {env_name!r} applies only reviewed plans (require_plan_file: true). "
+            f"Run `{shlex.join(['reconcile', 'plan', str(directory), '--env', env_name])} "
+            f"--out plan.json`, review it, then "
+            f"`{apply_plan_command(directory, env_name, Path('plan.json'))}`"
+        )
+
+
+def refuse_if_unsafe(result: PlanResult, *, force: bool) -> None:
+    """Refuse (exit 6) a plan made in this run that breaks a safety threshold, unless
+    ``force`` (--force). A saved plan is checked by ``apply_saved_plan`` itself."""
+    if not force:
+        result.plan.raise_if_unsafe(result.settings.safety)
+
+
+def apply_plan_command(directory: Path, env: str | None, plan_file: Path) -> str:
+    """The shell command that applies a saved plan (``--env`` only when given), quoted
+    so that it can be pasted whatever the paths hold."""
+    words = ["reconcile", "apply", str(directory)]
+    if env is not None:
+        words += ["--env", env]
+    return shlex.join([*words, "--plan", str(plan_file)])
+
+
 async def _raise_if_unsafe_now(
     client: PBClient, plan: Plan, settings: Settings, progress: Progress
 ) -> None:
@@ -226,19 +276,6 @@ async def _still_fresh(
             + f"\n{advice}"
         )
     return fresh
-
-
-async def _apply(
-    client: PBClient, plan: Plan, settings: Settings, fresh: Freshness, progress: Progress
-) -> ApplyReport:
-    return await apply_changes(
-        client,
-        plan.changes,
-        client_id=plan.client_id,
-        already_applied=fresh.applied,
-        bulk_size=settings.limits.bulk_size,
-        progress=progress,
-    )
 
 
 def _check_plan_target(plan: Plan, env_name: str, client_id: str, info: ConnectionInfo) -> None:

@@ -12,39 +12,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from reconcile.cli import main
+from tests.support.cli import Run, run
 from tests.support.sandbox import ServedSandboxHandle
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
 from tests.test_engine_failures import REFUSED, refused_product
 
 EXAMPLES = Path(__file__).parent.parent / "catalog-examples"
 ANSI = "\x1b["
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> Run:
-    """Call ``reconcile.cli.main`` (exit-code mapping included) with captured streams."""
-    environ = {"NO_COLOR": None, "FORCE_COLOR": None, **(env or {})}
-    with CliRunner().isolation(input=stdin, env=environ) as (out, err, _):
-        try:
-            main(args)
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else 1
-        else:
-            code = 0
-        return Run(code, out.getvalue().decode(), err.getvalue().decode())
 
 
 @pytest.fixture

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from reconcile.cli import COMPLETE_VAR, cli, main
+from tests.support.cli import run
 
 BIN_DIR = Path(sys.executable).parent
 
 
 def completion_script(shell: str) -> str:
-    result = CliRunner().invoke(cli, ["completion", shell], standalone_mode=False)
+    result = run(["completion", shell])
     assert result.exit_code == 0, result.output
     assert result.return_value == 0
     return result.stdout

@@ -12,19 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile import engine
-from reconcile.cli import cli
 from reconcile.desired import load_catalog, load_settings
 from reconcile.environments import connect, sandbox_path
 from reconcile.errors import AuthError, RemoteStateError, UsageError
-from reconcile.importing import ImportOptions, ImportResult, import_catalog, settings_to_keep
+from reconcile.importer import ImportOptions, ImportResult, import_catalog, settings_to_keep
 from reconcile.models import BomKey, ProductKey
 from reconcile.remote import wire
 from reconcile.settings import Environment
+from tests.support.cli import run
 from tests.support.world import (
     CLIENT,
     InProcessAdmin,
@@ -36,6 +35,7 @@ from tests.support.world import (
 )
 
 MODES = ["inprocess", "loopback"]
+NO_COLOR = {"NO_COLOR": "1"}
 LONG_AGO = "2023-01-15T08:30:00.000+0000"  # far more than six months before any test run
 
 
@@ -467,10 +467,6 @@ class TestImportRefusals:
 class TestImportCommand:
     """The command wires options through, reports, and maps errors to exit codes."""
 
-    def invoke(self, args: list[str], env: dict[str, str] | None = None) -> Any:
-        runner = CliRunner(env={"NO_COLOR": "1", **(env or {})})
-        return runner.invoke(cli, args, standalone_mode=False, catch_exceptions=False)
-
     def test_import_from_the_local_sandbox_round_trips(self, tmp_path: Path) -> None:
         """`import --env local --from DIR` copies the sandbox state; plan then exits 0."""
         source = local_catalog(
@@ -479,12 +475,14 @@ class TestImportCommand:
             boms=[remote(bom("K", {"A": 2}))],
         )
         out = tmp_path / "out"
-        result = self.invoke(["import", "--env", "local", "--from", str(source), "--out", str(out)])
+        result = run(
+            ["import", "--env", "local", "--from", str(source), "--out", str(out)], env=NO_COLOR
+        )
         assert result.return_value == 0, result.output
         assert "Imported 2 products and 1 BOMs" in result.stderr
         assert (out / ".gitignore").read_text() == ".reconcile/\n"
         assert sandbox_path(out).is_file()
-        plan = self.invoke(["plan", str(out), "--detailed-exitcode"])
+        plan = run(["plan", str(out), "--detailed-exitcode"], env=NO_COLOR)
         assert plan.return_value == 0, plan.output
 
     def remote_source(self, tmp_path: Path, url: str) -> Path:
@@ -505,9 +503,9 @@ class TestImportCommand:
         """Wrong credentials are an auth error (exit 4, variables named), not a crash."""
         source = self.remote_source(tmp_path, sandbox.url)
         out = tmp_path / "out"
-        result = self.invoke(
+        result = run(
             ["import", "--env", "fx", "--from", str(source), "--out", str(out)],
-            env={"PB_API_KEY": "bad", "PB_API_SECRET": "x"},
+            env={**NO_COLOR, "PB_API_KEY": "bad", "PB_API_SECRET": "x"},
         )
         assert result.return_value == 4, result.output
         assert "PB_API_KEY" in result.stderr and "ExceptionGroup" not in result.stderr
@@ -520,9 +518,9 @@ class TestImportCommand:
             port = probe.getsockname()[1]
         source = self.remote_source(tmp_path, f"http://127.0.0.1:{port}")
         out = tmp_path / "out"
-        result = self.invoke(
+        result = run(
             ["import", "--env", "fx", "--from", str(source), "--out", str(out)],
-            env={"PB_API_KEY": "k", "PB_API_SECRET": "s"},
+            env={**NO_COLOR, "PB_API_KEY": "k", "PB_API_SECRET": "s"},
         )
         assert result.return_value == 4, result.output
         assert "Error: token: could not connect" in result.stderr
@@ -537,7 +535,7 @@ class TestImportCommand:
         (out / "legacy.yaml").write_text("products: []\n")
         (out / "compose.yml").write_text("services: {}\n")
         args = ["import", "--env", "local", "--from", str(source), "--out", str(out), "--force"]
-        result = self.invoke(args)
+        result = run(args, env=NO_COLOR)
         assert result.return_value == 0, result.output
         assert f"Removed 1 catalog files of the previous content:\n  {out / 'legacy.yaml'}" in (
             result.stderr
@@ -551,8 +549,9 @@ class TestImportCommand:
         out = tmp_path / "out"
         out.mkdir()
         (out / "x").write_text("x")
-        result = self.invoke(
-            ["import", "--client-id", CLIENT, "--from", str(tmp_path), "--out", str(out)]
+        result = run(
+            ["import", "--client-id", CLIENT, "--from", str(tmp_path), "--out", str(out)],
+            env=NO_COLOR,
         )
         assert result.return_value == 64
         assert "--force" in result.stderr
@@ -561,7 +560,7 @@ class TestImportCommand:
         """Importing a client PB holds nothing for succeeds, with a hint to check the id."""
         out = tmp_path / "out"
         args = ["import", "--env", "local", "--from", str(tmp_path), "--client-id", "TYPO"]
-        result = self.invoke([*args, "--out", str(out)])
+        result = run([*args, "--out", str(out)], env=NO_COLOR)
         assert result.return_value == 0
         assert "PB holds nothing for client 'TYPO' in local" in result.stderr
         assert load_settings(out).client_id == "TYPO"
@@ -573,17 +572,13 @@ class TestImportCommand:
         )
         out = tmp_path / "out"
         args = ["import", "--from", str(source), "--out", str(out), "--client-id", CLIENT]
-        assert self.invoke(args).return_value == 0
+        assert run(args, env=NO_COLOR).return_value == 0
         assert load_settings(out).client_id == CLIENT
         assert product_skus(out) == {"MINE"}
 
 
 class TestDrift:
     """plan --detailed-exitcode on an imported catalog: 0 in sync, 2 after drift, 3/4 errors."""
-
-    def invoke(self, world: World, args: list[str]) -> Any:
-        runner = CliRunner(env={"NO_COLOR": "1", **world.environ})
-        return runner.invoke(cli, args, standalone_mode=False, catch_exceptions=False)
 
     def test_drift_exit_codes_and_summary(self, world: World, tmp_path: Path) -> None:
         """0 while PB matches, 2 once PB changes outside git, with the summary JSON saying what."""
@@ -592,11 +587,11 @@ class TestDrift:
         run_import(world, out)
         args = ["plan", str(out), "--env", world.env, "--detailed-exitcode"]
         summary = tmp_path / "summary.json"
-        in_sync = self.invoke(world, [*args, "--summary-json", str(summary)])
+        in_sync = run([*args, "--summary-json", str(summary)], env={**NO_COLOR, **world.environ})
         assert in_sync.return_value == 0, in_sync.output
         assert json.loads(summary.read_text())["has_changes"] is False
         change_in_pb(world, out, [remote(product("MUG-RED", description="changed in the portal"))])
-        drifted = self.invoke(world, [*args, "--summary-json", str(summary)])
+        drifted = run([*args, "--summary-json", str(summary)], env={**NO_COLOR, **world.environ})
         assert drifted.return_value == 2, drifted.output
         data = json.loads(summary.read_text())
         assert data["has_changes"] is True and data["unsafe"] is False
@@ -611,11 +606,10 @@ class TestDrift:
         run_import(world, out)
         (out / "broken.yaml").write_text("products:\n  - sku: 12\n")
         args = ["plan", str(out), "--env", world.env, "--detailed-exitcode"]
-        assert self.invoke(world, args).return_value == 3
+        assert run(args, env={**NO_COLOR, **world.environ}).return_value == 3
         (out / "broken.yaml").unlink()
         if world.mode == "loopback":
-            runner = CliRunner(env={"NO_COLOR": "1"})
-            result = runner.invoke(cli, args, standalone_mode=False, catch_exceptions=False)
+            result = run(args, env=NO_COLOR)
             assert result.return_value == 4
 
 

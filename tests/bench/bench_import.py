@@ -98,7 +98,7 @@ class WriteStart:
 
 def child(source: Path, out: Path, traced: bool) -> None:
     from reconcile import engine
-    from reconcile.importing import ImportOptions, import_catalog
+    from reconcile.importer import ImportOptions, import_catalog
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     options = ImportOptions(env=ENV, source_dir=source, client_id=CLIENT_ID)

@@ -7,29 +7,21 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.cli import cli
 from reconcile.desired import schema_documents, schema_text
 from tests.desired.catalogs import YAML_CHARS, mutate, products
 from tests.desired.conftest import MakeCatalog
+from tests.support.cli import Run, run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "catalog-examples"
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    """Invoke the CLI as `main` would; the command's return value is the exit code."""
-    result = CliRunner().invoke(cli, list(args), standalone_mode=False, env=env)
-    assert result.exception is None, result.output
-    return result
 
 
 class TestValidateCommand:
     def test_valid_catalog_exits_0(self, make_catalog: MakeCatalog) -> None:
         """A valid catalog exits 0 and summarises what it holds on stderr."""
-        result = run("validate", str(make_catalog({"a.yaml": products("A", "B")})))
+        result = run(["validate", str(make_catalog({"a.yaml": products("A", "B")}))])
         assert result.return_value == 0
         assert result.stdout == ""
         assert "valid catalog: 2 products, 0 BOMs in 1 files for client DEMO" in result.stderr
@@ -37,7 +29,7 @@ class TestValidateCommand:
     def test_warnings_are_printed_but_exit_0(self, make_catalog: MakeCatalog) -> None:
         """Warnings do not make a catalog invalid."""
         root = make_catalog({"a.yaml": "# nothing yet\n"})
-        result = run("validate", str(root))
+        result = run(["validate", str(root)])
         assert result.return_value == 0
         assert result.stdout == (
             "cat/a.yaml:1:1: warning: file holds only comments and declares nothing\n"
@@ -46,7 +38,7 @@ class TestValidateCommand:
     def test_invalid_catalog_exits_3_with_every_problem(self, make_catalog: MakeCatalog) -> None:
         """Each problem is one `path:line:col: message` line on stdout; the count on stderr."""
         root = make_catalog({"a.yaml": "product: []\n", "b.yaml": "products: [\n"})
-        result = run("validate", str(root), "--format", "text")
+        result = run(["validate", str(root), "--format", "text"])
         assert result.return_value == 3
         assert result.stdout.splitlines() == [
             "cat/a.yaml:1:1: unknown top-level key 'product'; did you mean 'products'?",
@@ -57,7 +49,7 @@ class TestValidateCommand:
 
     def test_missing_directory_exits_3(self, make_catalog: MakeCatalog) -> None:
         """A directory that does not exist is an invalid catalog, not a crash."""
-        result = run("validate", "nowhere")
+        result = run(["validate", "nowhere"])
         assert result.return_value == 3
         assert result.stdout == "nowhere: catalog directory does not exist\n"
 
@@ -67,12 +59,12 @@ class TestValidateCommand:
         """Without an argument, validate reads the current directory."""
         root = make_catalog({"a.yaml": products("A")})
         monkeypatch.chdir(root)
-        assert run("validate").return_value == 0
+        assert run(["validate"]).return_value == 0
 
     def test_github_format_adds_annotations(self, make_catalog: MakeCatalog) -> None:
         """--format github prints the plain list and one workflow command per problem."""
         root = make_catalog({"a.yaml": "product: []\n", "b.yaml": "# later\n"})
-        result = run("validate", str(root), "--format", "github")
+        result = run(["validate", str(root), "--format", "github"])
         assert result.stdout.splitlines()[2:] == [
             "::error file=cat/a.yaml,line=1,col=1,title=reconcile validate::unknown top-level "
             "key 'product'; did you mean 'products'?",
@@ -83,21 +75,21 @@ class TestValidateCommand:
     def test_github_format_is_automatic_in_actions(self, make_catalog: MakeCatalog) -> None:
         """GITHUB_ACTIONS=true selects the github format; --format text turns it off."""
         root = make_catalog({"a.yaml": "product: []\n"})
-        auto = run("validate", str(root), env={"GITHUB_ACTIONS": "true"})
+        auto = run(["validate", str(root)], env={"GITHUB_ACTIONS": "true"})
         assert any(line.startswith("::error ") for line in auto.stdout.splitlines())
-        plain = run("validate", str(root), "--format", "text", env={"GITHUB_ACTIONS": "true"})
+        plain = run(["validate", str(root), "--format", "text"], env={"GITHUB_ACTIONS": "true"})
         assert not any(line.startswith("::") for line in plain.stdout.splitlines())
 
     def test_github_annotation_escapes_newlines_and_commas(self, make_catalog: MakeCatalog) -> None:
         """Data in annotations is escaped as GitHub requires (%0A, and %2C in properties)."""
         root = make_catalog({"a,b.yaml": "product: []\n"})
-        result = run("validate", str(root), "--format", "github")
+        result = run(["validate", str(root), "--format", "github"])
         assert "::error file=cat/a%2Cb.yaml,line=1,col=1," in result.stdout
 
     @pytest.mark.parametrize(("name", "code"), [("starter", 0), ("kits", 0), ("invalid", 3)])
     def test_examples(self, name: str, code: int) -> None:
         """The shipped examples exit as documented."""
-        assert run("validate", str(EXAMPLES / name)).return_value == code
+        assert run(["validate", str(EXAMPLES / name)]).return_value == code
 
 
 class TestTerminalSafety:
@@ -105,7 +97,7 @@ class TestTerminalSafety:
         """A catalog file whose name holds ESC is reported with the ESC escaped, never raw."""
         (tmp_path / "reconcile.yaml").write_text("client_id: DEMO\n")
         (tmp_path / "bad\x1b[2J.yaml").write_text("products: 3\n")
-        result = run("validate", str(tmp_path))
+        result = run(["validate", str(tmp_path)])
         assert result.return_value == 3
         assert "\x1b" not in result.stdout
         assert "bad\\x1b[2J.yaml" in result.stdout
@@ -114,7 +106,7 @@ class TestTerminalSafety:
 class TestSchemasCommand:
     def test_writes_every_schema(self, tmp_path: Path) -> None:
         """`schemas --out DIR` writes the catalog and settings schemas, as committed."""
-        result = run("schemas", "--out", str(tmp_path / "out"))
+        result = run(["schemas", "--out", str(tmp_path / "out")])
         assert result.return_value == 0
         for name, schema in schema_documents():
             assert (tmp_path / "out" / name).read_text() == schema_text(schema)
@@ -122,7 +114,7 @@ class TestSchemasCommand:
 
     def test_writes_the_plan_schema_as_committed(self, tmp_path: Path) -> None:
         """`schemas` also writes plan.schema.json, byte for byte the committed file."""
-        assert run("schemas", "--out", str(tmp_path)).return_value == 0
+        assert run(["schemas", "--out", str(tmp_path)]).return_value == 0
         committed = Path(__file__).parents[2] / "schemas" / "plan.schema.json"
         assert (tmp_path / "plan.schema.json").read_text() == committed.read_text()
 
@@ -130,7 +122,7 @@ class TestSchemasCommand:
         """An --out that cannot be created is the user's path: exit 64 with the reason."""
         blocker = tmp_path / "file"
         blocker.write_text("")
-        result = run("schemas", "--out", str(blocker / "sub"))
+        result = run(["schemas", "--out", str(blocker / "sub")])
         assert result.return_value == 64
         assert f"cannot write schemas to {blocker / 'sub'}: " in result.stderr
 
@@ -145,7 +137,7 @@ JSON_VALUES = st.recursive(
 KITS_FILES = sorted((EXAMPLES / "kits").rglob("*.yaml"))
 
 
-def validate_files(files: dict[str, str | bytes]) -> Result:
+def validate_files(files: dict[str, str | bytes]) -> Run:
     """Write a catalog with these files into a fresh directory and validate it."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -154,8 +146,8 @@ def validate_files(files: dict[str, str | bytes]) -> Result:
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
-        result = CliRunner().invoke(cli, ["validate", str(root)], standalone_mode=False)
-    assert result.exception is None, result.exception
+        result = run(["validate", str(root)])
+    assert "Unexpected error" not in result.stderr, result.stderr  # main's word for a crash
     assert "Traceback" not in result.output
     assert result.return_value in (0, 3)
     return result

@@ -7,16 +7,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from reconcile.cli import cli
 from reconcile.desired import format_files, format_text
 from reconcile.desired.layout import BOM_ORDER, PRODUCT_ORDER
 from tests.desired.catalogs import mutate
 from tests.desired.conftest import MakeCatalog
+from tests.support.cli import run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "catalog-examples"
 
@@ -181,9 +180,8 @@ class TestIdempotence:
 
 class TestFmtCommand:
     def run(self, *args: str) -> tuple[int, str, str]:
-        result = CliRunner().invoke(cli, ["fmt", *args], standalone_mode=False)
-        assert result.exception is None, result.output
-        return result.return_value, result.stdout, result.stderr
+        result = run(["fmt", *args])
+        return result.code, result.stdout, result.stderr
 
     def test_rewrites_in_place(self, make_catalog: MakeCatalog) -> None:
         """fmt DIR rewrites files that are not canonical and names them."""
@@ -277,10 +275,7 @@ class TestTabs:
     def test_fmt_and_validate_agree_on_tabs(self, make_catalog: MakeCatalog) -> None:
         """fmt --check asks for a rewrite (exit 1), fmt keeps every value, validate stays 0."""
         root = make_catalog({"a.yaml": self.TABBED})
-        assert (
-            CliRunner().invoke(cli, ["validate", str(root)], standalone_mode=False).return_value
-            == 0
-        )
+        assert run(["validate", str(root)]).return_value == 0
         assert TestFmtCommand().run("--check", str(root))[0] == 1
         assert TestFmtCommand().run(str(root))[0] == 0
         text = (root / "a.yaml").read_text()

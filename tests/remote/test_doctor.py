@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from reconcile.cli import cli
+from tests.support.cli import run
 from tests.support.sandbox import ServedSandboxHandle, product
 
 
 def doctor(directory: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     environ = {"NO_COLOR": "1", "PB_API_KEY": None, "PB_API_SECRET": None, **(env or {})}
-    result = CliRunner().invoke(
-        cli, ["doctor", str(directory), *args], standalone_mode=False, env=environ
-    )
-    assert result.exception is None, result.exception
+    result = run(["doctor", str(directory), *args], env=environ)
+    assert "Unexpected error" not in result.stderr, result.stderr  # main's word for a crash
     return int(result.return_value), result.stdout
 
 

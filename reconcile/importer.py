@@ -99,12 +99,7 @@ async def import_catalog(
     settings = source_settings(options.source_dir)
     check_not_nested(out_dir, options.source_dir)
     env_name, environment = settings.environment(options.env)
-    client_id = options.client_id or settings.client_id
-    if not client_id:
-        raise UsageError(
-            "which PB client should be imported? Pass --client-id ID, or run from (or point "
-            f"--from at) a catalog directory whose {SETTINGS_FILE} sets client_id"
-        )
+    client_id = _client_id(options, settings)
     kept = settings_to_keep(out_dir, env_name, environment, client_id) if options.force else None
     client, info = connect(settings, env_name, catalog_dir=options.source_dir, environ=environ)
     async with client:
@@ -141,6 +136,17 @@ async def import_catalog(
     if environment.embedded and info.sandbox_file:
         result.sandbox_file = str(copy_sandbox(Path(info.sandbox_file), out_dir))
     return result
+
+
+def _client_id(options: ImportOptions, settings: Settings) -> str:
+    """The PB client to import: --client-id, else the --from catalog's (exit 64 if neither)."""
+    client_id = options.client_id or settings.client_id
+    if not client_id:
+        raise UsageError(
+            "which PB client should be imported? Pass --client-id ID, or run from (or point "
+            f"--from at) a catalog directory whose {SETTINGS_FILE} sets client_id"
+        )
+    return client_id
 
 
 # ---- destination and settings ------------------------------------------------------------

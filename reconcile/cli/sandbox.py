@@ -1,0 +1,115 @@
+"""The local PB emulator over HTTP: sandbox serve (the assembly: reconcile.sandbox.server)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from typing import TYPE_CHECKING
+
+import click
+
+from reconcile.cli.console import fail
+from reconcile.errors import EXIT_OK, ReconcileError, UsageError
+
+if TYPE_CHECKING:
+    from reconcile.sandbox.server import Banner
+
+
+@click.group("sandbox")
+def sandbox_group() -> None:
+    """The local emulator of the PB Fulfillment API (for tests, demos and benchmarks)."""
+
+
+@sandbox_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="0: any free"
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="SQLite file to keep the data in (default: in memory, gone on exit)",
+)
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="delay per request")
+@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="extra random delay")
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="fraction of API requests answered 429/500/503 or dropped",
+)
+@click.option("--seed", type=int, help="seed for jitter and faults (reproducible runs)")
+@click.option(
+    "--page-max",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="largest page a search serves",
+)
+@click.option(
+    "--token-ttl",
+    type=click.IntRange(min=1),
+    default=35999,
+    show_default=True,
+    help="seconds a token stays valid",
+)
+def sandbox_serve(
+    *,
+    host: str,
+    port: int,
+    db: pathlib.Path | None,
+    latency_ms: float,
+    jitter_ms: float,
+    fault_rate: float,
+    seed: int | None,
+    page_max: int,
+    token_ttl: int,
+) -> int:
+    """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET).
+
+    Exits 0 when stopped, 64 when --host, --port or --db cannot be used (not an address,
+    port in use, not a sandbox database), 1 when the server does not start.
+    """
+    from reconcile.sandbox.server import ListenError, ServeError, ServeOptions, start_sandbox
+
+    options = ServeOptions(
+        host=host,
+        port=port,
+        db=db,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        fault_rate=fault_rate,
+        seed=seed,
+        page_max=page_max,
+        token_ttl=token_ttl,
+    )
+    try:
+        server = start_sandbox(options, os.environ)
+    except (ServeError, ListenError) as e:
+        raise UsageError(str(e)) from None
+    except RuntimeError as e:
+        return fail(ReconcileError(str(e)))
+    with server:
+        if server.banner.reachable_from_others:  # warned once listening: the address is real
+            click.echo(
+                f"warning: listening on {host}, reachable from other machines; the sandbox has"
+                " no TLS and accepts the credentials printed below",
+                err=True,
+            )
+        _print_sandbox_banner(server.banner)
+        server.wait()
+    click.echo("Sandbox stopped.", err=True)
+    return EXIT_OK
+
+
+def _print_sandbox_banner(banner: Banner) -> None:
+    click.echo(f"Sandbox listening on {banner.url}")
+    click.echo(f"  API base:  {banner.api_base}")
+    click.echo(f"  token URL: {banner.token_url}")
+    click.echo(f"  data:      {banner.db if banner.db else 'in memory (gone on exit)'}")
+    if banner.credentials_from_env:
+        click.echo("  credentials: from PB_API_KEY / PB_API_SECRET (not shown)")
+    else:  # a local test server: showing its generated credentials is the point
+        click.echo(f"  PB_API_KEY={banner.key}")
+        click.echo(f"  PB_API_SECRET={banner.secret}")
+    click.echo("Press Ctrl-C to stop.")
