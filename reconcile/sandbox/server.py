@@ -23,7 +23,8 @@ import uvicorn
 
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.config import API_PREFIX, TOKEN_PATH, SandboxConfig
-from reconcile.sandbox.store import Store, StoreError
+from reconcile.sandbox.database import StoreError
+from reconcile.sandbox.store import Store
 
 STARTUP_TIMEOUT = 10.0
 #: What stops ``sandbox serve``: Ctrl-C, and a service manager's or CI job's SIGTERM.
