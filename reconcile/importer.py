@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from reconcile.desired.writer import MODELINE, SplitBy
+from reconcile.desired.walk import existing_catalog
+from reconcile.desired.writer import SplitBy
 from reconcile.environments import SANDBOX_DIR, connect, copy_sandbox
 from reconcile.errors import UsageError
 from reconcile.models import Bom, ResourceSet
@@ -29,11 +30,8 @@ from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import both, decode
 from reconcile.remote.progress import NO_PROGRESS, Progress
-from reconcile.settings import SETTINGS_FILE, Environment, Limits, Settings
+from reconcile.settings import SETTINGS_FILE, Environment, Settings
 
-CATALOG_SCHEMA = "catalog.schema.json"
-#: A YAML mapping with only these keys is a catalog file (`import --force` replaces it).
-CATALOG_KEYS = {"products", "boms"}
 PRODUCTS_TASK = "product pages"
 BOMS_TASK = "BOM pages"
 
@@ -198,35 +196,6 @@ def settings_to_keep(
             f"same as in the --from catalog, or {fix}"
         )
     return KeptSettings(path.read_bytes(), existing.default_environment)
-
-
-def existing_catalog(out_dir: Path) -> tuple[list[Path], list[Path]]:
-    """The YAML files below ``out_dir`` that are catalog files (a mapping of only
-    `products` and `boms`, or written by import: its schema modeline), and the others."""
-    from reconcile.desired import catalog_files
-
-    if not out_dir.is_dir():
-        return [], []
-    catalog: list[Path] = []
-    other: list[Path] = []
-    for path in catalog_files(out_dir):
-        (catalog if _is_catalog_file(path) else other).append(path)
-    return catalog, other
-
-
-def _is_catalog_file(path: Path) -> bool:
-    from reconcile.desired.source import read_source
-
-    try:
-        with path.open("rb") as file:
-            first = file.readline(4096).decode("utf-8", "replace").rstrip()
-    except OSError:
-        return False
-    if first.startswith(MODELINE) and first.endswith(f"/{CATALOG_SCHEMA}"):
-        return True
-    limits = Limits()
-    data = read_source(path, max_bytes=limits.max_file_bytes, max_depth=limits.max_depth).data
-    return isinstance(data, dict) and bool(data) and set(data) <= CATALOG_KEYS
 
 
 def check_not_nested(out_dir: Path, source_dir: Path) -> None:

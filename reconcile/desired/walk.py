@@ -17,10 +17,16 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconcile.desired.source import read_source
 from reconcile.errors import CatalogError, Problem
-from reconcile.settings import SETTINGS_FILE
+from reconcile.settings import SETTINGS_FILE, Limits
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
+CATALOG_SCHEMA = "catalog.schema.json"
+#: A YAML mapping with only these keys is a catalog file (`import --force` replaces it).
+CATALOG_KEYS = {"products", "boms"}
+#: The editor modeline ``import`` writes on the first line of each catalog file.
+MODELINE = "# yaml-language-server: $schema="
 
 
 @dataclass
@@ -67,6 +73,31 @@ def catalog_files(directory: Path) -> list[Path]:
     if walk.problems:
         raise CatalogError(walk.problems)
     return walk.files
+
+
+def existing_catalog(out_dir: Path) -> tuple[list[Path], list[Path]]:
+    """The YAML files below ``out_dir`` that are catalog files (a mapping of only
+    `products` and `boms`, or written by import: its schema modeline), and the others."""
+    if not out_dir.is_dir():
+        return [], []
+    catalog: list[Path] = []
+    other: list[Path] = []
+    for path in catalog_files(out_dir):
+        (catalog if _is_catalog_file(path) else other).append(path)
+    return catalog, other
+
+
+def _is_catalog_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            first = file.readline(4096).decode("utf-8", "replace").rstrip()
+    except OSError:
+        return False
+    if first.startswith(MODELINE) and first.endswith(f"/{CATALOG_SCHEMA}"):
+        return True
+    limits = Limits()
+    data = read_source(path, max_bytes=limits.max_file_bytes, max_depth=limits.max_depth).data
+    return isinstance(data, dict) and bool(data) and set(data) <= CATALOG_KEYS
 
 
 def _each_file_once(files: list[Path]) -> list[Path]:

@@ -28,7 +28,7 @@ from reconcile.desired.layout import (
     canonical_order,
 )
 from reconcile.desired.schema import write_schemas
-from reconcile.desired.walk import catalog_files
+from reconcile.desired.walk import MODELINE, catalog_files
 from reconcile.errors import UsageError
 from reconcile.models import Bom, Product, ResourceSet
 from reconcile.settings import SETTINGS_FILE, Settings
@@ -36,7 +36,6 @@ from reconcile.settings import SETTINGS_FILE, Settings
 SplitBy = Literal["productType", "none"]
 #: Resources per file: keeps files far below limits.max_file_bytes and diffs readable.
 MAX_PER_FILE = 1000
-MODELINE = "# yaml-language-server: $schema="
 _PLAIN = re.compile(r"[^\W_][\w .,/()+&'%:#=?-]*", re.UNICODE)
 #: Fields left out when they hold PB's default, which the models restore on reading.
 _PRODUCT_DEFAULTS = {"fulfillmentRegion": "PB_ONLY", "active": True}

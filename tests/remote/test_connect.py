@@ -12,16 +12,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from reconcile.cli import cli
 from reconcile.environments import connect, give_lock, lock_path, sandbox_path, take_lock
 from reconcile.errors import AuthError, InsecureTransport, LocalSandboxError
 from reconcile.remote.tls import negotiated_tls_version, tls_context
 from reconcile.settings import Environment, Settings
+from tests.support.cli import run as run_cli
 from tests.support.client import run
 from tests.support.files import read_only
 from tests.support.sandbox import ServedSandboxHandle, product
@@ -94,11 +92,6 @@ def local_catalog(directory: Path) -> Path:
     return directory
 
 
-def invoke(args: list[str]) -> Any:
-    runner = CliRunner(env={"NO_COLOR": "1"})
-    return runner.invoke(cli, args, standalone_mode=False, catch_exceptions=False)
-
-
 def other_process_can_lock(path: Path) -> bool:
     """Whether a separate process gets ``path``'s flock at once."""
     code = (
@@ -157,10 +150,10 @@ class TestEmbeddedLock:
         lock.parent.mkdir()
         with lock.open("w") as held:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            result = invoke(["plan", str(catalog)])
+            result = run_cli(["plan", str(catalog)])
         assert result.return_value == 4, result.output
         assert str(lock.resolve()) in result.stderr
-        assert invoke(["plan", str(catalog)]).return_value == 0  # released: runs again
+        assert run_cli(["plan", str(catalog)]).return_value == 0  # released: runs again
 
     def test_two_concurrent_applies_never_duplicate_a_bom(self, tmp_path: Path) -> None:
         """Two `apply` processes at once: one may be refused, but PB never gets two BOMs."""
@@ -177,7 +170,7 @@ class TestEmbeddedLock:
         errors = [p.communicate(timeout=120)[1].decode() for p in runs]
         codes = [p.returncode for p in runs]
         assert set(codes) <= {0, 4} and 0 in codes, errors
-        assert invoke(["plan", str(catalog), "--detailed-exitcode"]).return_value == 0
+        assert run_cli(["plan", str(catalog), "--detailed-exitcode"]).return_value == 0
 
 
 class TestBrokenLocalState:
@@ -200,7 +193,7 @@ class TestBrokenLocalState:
                     other.execute("CREATE TABLE products (client_id, sku, pb_create)")
             else:
                 db.mkdir()
-        result = invoke(["plan", str(catalog)])
+        result = run_cli(["plan", str(catalog)])
         assert result.return_value == 4, result.output
         assert "Unexpected" not in result.stderr
         assert f"delete {state.resolve()}/ to start over" in result.stderr
@@ -212,7 +205,7 @@ class TestBrokenLocalState:
         catalog = local_catalog(tmp_path / "kits")
         sandbox_path(catalog).parent.mkdir()
         sandbox_path(catalog).write_text("garbage\n")
-        result = invoke(["doctor", str(catalog)])
+        result = run_cli(["doctor", str(catalog)])
         assert result.return_value == 4, result.output
         assert "failed  state" in result.stdout and "not a SQLite database" in result.stdout
         assert "to start over" in result.stdout
@@ -220,9 +213,9 @@ class TestBrokenLocalState:
     def test_a_read_only_state_fails_apply_cleanly(self, tmp_path: Path) -> None:
         """A sandbox.db that cannot be written: exit 4 before any write, no traceback."""
         catalog = local_catalog(tmp_path / "kits")
-        assert invoke(["plan", str(catalog)]).return_value == 0  # creates the state
+        assert run_cli(["plan", str(catalog)]).return_value == 0  # creates the state
         with read_only(sandbox_path(catalog)):
-            result = invoke(["apply", "--auto-approve", str(catalog)])
+            result = run_cli(["apply", "--auto-approve", str(catalog)])
         assert result.return_value == 4, result.output
         assert "read-only" in result.stderr and "make it writable" in result.stderr
         assert "Traceback" not in result.output + result.stderr
