@@ -12,16 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconcile.errors import RemoteStateError
-from reconcile.models import Bom, BomKey, Product, ResourceSet, comparable, digest
-from reconcile.models.keys import ResourceKey
+from reconcile.models import Bom, Product, ResourceSet, comparable, digest
+from reconcile.models.codec import ResourceKey, key_dict
+from reconcile.models.kinds import KINDS
 from reconcile.models.resources import RemoteMeta
 from reconcile.plan.change import Action, Change, FieldChange, Kind, Precondition
 from reconcile.plan.diff import diff_values
-from reconcile.plan.order import apply_order, deactivations_after_boms, with_dependencies
+from reconcile.plan.order import in_apply_order
 from reconcile.plan.plan import ActionCounts, ExistingCounts, Plan, Selector, Summary
 from reconcile.plan.warnings import plan_warnings
 
-__all__ = ["build_plan", "dump", "key_dict", "utc_now"]
+__all__ = ["build_plan", "dump", "utc_now"]
 
 Resource = Product | Bom
 
@@ -48,11 +49,8 @@ def build_plan(
     selected = Selector(targets, excludes)
     _refuse_declared_unreadable(desired, current.unreadable, selected)
     planner = _Planner(current.meta, prune, selected, current.unreadable)
-    products = planner.plan_kind("product", desired.products, current.products)
-    boms = planner.plan_kind("bom", desired.boms, current.boms)
-    boms_after_products = with_dependencies(boms.changes, products.changes)
-    products_after_boms = deactivations_after_boms(products.changes, boms.changes)
-    changes = sorted([*products_after_boms, *boms_after_products], key=apply_order)
+    outcome = {k.name: planner.plan_kind(k.name, k.of(desired), k.of(current)) for k in KINDS}
+    changes = in_apply_order(outcome["product"].changes, outcome["bom"].changes)
     return Plan(
         timestamp=timestamp or utc_now(),
         environment=environment,
@@ -64,22 +62,21 @@ def build_plan(
         excludes=list(excludes),
         changes=changes,
         summary=Summary(
-            product=products.counts(),
-            bom=boms.counts(),
-            unmanaged=len(products.unmanaged) + len(boms.unmanaged),
+            **{name: kind.counts() for name, kind in outcome.items()},
+            unmanaged=sum(len(kind.unmanaged) for kind in outcome.values()),
             unreadable=len(current.unreadable),
         ),
-        unmanaged=sorted(products.unmanaged) + sorted(boms.unmanaged),
+        unmanaged=[a for kind in outcome.values() for a in sorted(kind.unmanaged)],
         unreadable=[f"{a}: {reason}" for a, reason in sorted(current.unreadable.items())],
         warnings=plan_warnings(desired, current, changes, planner.selected),
-        existing=ExistingCounts(product=len(current.products), bom=len(current.boms)),
+        existing=ExistingCounts(**{k.name: len(k.of(current)) for k in KINDS}),
     )
 
 
 def _refuse_declared_unreadable(
     desired: ResourceSet, unreadable: Mapping[str, str], selected: Selector
 ) -> None:
-    declared: list[ResourceKey] = [*desired.products, *desired.boms]
+    declared = [key for kind in KINDS for key in kind.of(desired)]
     clashes = [
         f"  {key.address}: {unreadable[key.address]}"
         for key in declared
@@ -230,9 +227,3 @@ def _change(
 def dump(resource: Resource) -> dict[str, Any]:
     """A resource as it appears in a plan: JSON values, absent fields left out."""
     return resource.model_dump(mode="json", exclude_none=True)
-
-
-def key_dict(key: ResourceKey) -> dict[str, str]:
-    if isinstance(key, BomKey):
-        return {"clientId": key.client_id, "sku": key.sku, "node": key.node}
-    return {"clientId": key.client_id, "sku": key.sku}

@@ -9,16 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconcile.models import (
-    Bom,
-    BomKey,
-    Product,
-    ProductKey,
-    RemoteMeta,
-    ResourceSet,
-    comparable,
-    digest,
-)
+from reconcile.models import Bom, Product, RemoteMeta, ResourceSet, comparable, digest
+from reconcile.models.kinds import resource_kind
 from reconcile.plan.change import Change
 
 #: The message of a change reported done because PB already held its ``after``.
@@ -62,10 +54,11 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
     unreadable = current.unreadable.get(change.address)
     if unreadable is not None:
         return f"PB now holds it in a form reconcile cannot read ({unreadable})"
-    key = _key_of(change)
-    remote = current.products.get(key) if isinstance(key, ProductKey) else current.boms.get(key)
+    kind = resource_kind(change.kind)
+    key = kind.key_from_dict(change.key)
+    remote = kind.of(current).get(key)
     meta = current.meta.get(key, RemoteMeta())
-    moved = change.kind == "bom" and change.remote_id and meta.bom_id != change.remote_id
+    moved = kind.remote_id and change.remote_id and meta.bom_id != change.remote_id
     if remote is not None and moved:
         return f"is now PB BOM {meta.bom_id}, not the planned {change.remote_id}"
     if remote is not None and change.after is not None and _holds_after(remote, change):
@@ -85,10 +78,3 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
 
 def _holds_after(remote: Product | Bom, change: Change) -> bool:
     return comparable(remote) == comparable(change.after_model())
-
-
-def _key_of(change: Change) -> ProductKey | BomKey:
-    k = change.key
-    if change.kind == "product":
-        return ProductKey(k["clientId"], k["sku"])
-    return BomKey(k["clientId"], k["sku"], k.get("node", ""))

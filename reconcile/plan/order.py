@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconcile.models.kinds import KINDS, resource_kind
 from reconcile.plan.change import Change, Kind, component_skus
 
 
@@ -26,16 +27,23 @@ def apply_phases(changes: Iterable[Change]) -> list[tuple[Kind, list[Change]]]:
 
 
 def _phase(change: Change) -> tuple[int, int]:
-    if change.kind == "bom":
-        return 1, 0
-    if change.deactivates:
-        return 2, 0
-    return 0, _product_type(change)
+    """Creates and updates run in their kind's phase, split by rank (KIT products after
+    ITEM products); the deactivations of a kind others use run after every other write."""
+    kind = resource_kind(change.kind)
+    if kind.retire_last and change.deactivates:
+        return len(KINDS) + kind.phase, 0
+    return kind.phase, _rank(change)
 
 
-def _product_type(change: Change) -> int:
-    state = change.after or change.before or {}
-    return 1 if state.get("productType") == "KIT" else 0
+def _rank(change: Change) -> int:
+    return resource_kind(change.kind).rank(change.after or change.before or {})
+
+
+def in_apply_order(product_changes: list[Change], bom_changes: list[Change]) -> list[Change]:
+    """The changes of a plan in apply order, each naming what must succeed before it."""
+    boms_after_products = with_dependencies(bom_changes, product_changes)
+    products_after_boms = deactivations_after_boms(product_changes, bom_changes)
+    return sorted([*products_after_boms, *boms_after_products], key=apply_order)
 
 
 def apply_order(change: Change) -> tuple[int, int, str]:
@@ -48,7 +56,7 @@ def apply_order(change: Change) -> tuple[int, int, str]:
     3. product deactivations (prune, or an update to ``active: false``), so that a
        component or kit is deactivated only after the BOMs that drop it.
     """
-    return _phase(change)[0], _product_type(change), change.address
+    return _phase(change)[0], _rank(change), change.address
 
 
 def with_dependencies(bom_changes: list[Change], product_changes: list[Change]) -> list[Change]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from reconcile import __version__
 from reconcile.errors import PlanFileError, UnsafePlan
 from reconcile.models import canonical_json
+from reconcile.models.kinds import KINDS as RESOURCE_KINDS
 from reconcile.plan import planfile
 from reconcile.plan.change import Action, Change, Kind, PlanWarning
 from reconcile.plan.planfile import FORMAT_VERSION
@@ -37,7 +38,7 @@ __all__ = [
 
 #: Hex characters of ``Plan.fingerprint()`` shown to people.
 FINGERPRINT_SHOWN = 12
-KINDS: tuple[Kind, ...] = ("product", "bom")
+KINDS: tuple[Kind, ...] = tuple(kind.name for kind in RESOURCE_KINDS)
 WRITE_ACTIONS: tuple[Action, ...] = ("create", "update", "deactivate")
 
 _VALUE = ConfigDict(extra="forbid", frozen=True)
@@ -67,7 +68,8 @@ class Summary(BaseModel):
     )
 
     def of(self, kind: Kind) -> ActionCounts:
-        return self.product if kind == "product" else self.bom
+        counts: ActionCounts = getattr(self, kind)
+        return counts
 
     def total(self, action: str) -> int:
         """Sum over kinds of one ActionCounts field (``create``, ``no_op``...)."""
@@ -83,7 +85,8 @@ class ExistingCounts(BaseModel):
     bom: int = 0
 
     def of(self, kind: Kind) -> int:
-        return self.product if kind == "product" else self.bom
+        count: int = getattr(self, kind)
+        return count
 
 
 class Plan(BaseModel):

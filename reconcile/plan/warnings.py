@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from reconcile.models import ProductKey, ResourceSet
+from reconcile.models import ResourceSet
+from reconcile.models.codec import product_address
 from reconcile.plan.change import Change, Kind, PlanWarning, component_skus
 from reconcile.plan.plan import Plan
 
@@ -150,10 +151,6 @@ def _product_type_warnings(changes: Sequence[Change]) -> Iterable[PlanWarning]:
                     message=f"changes productType {fc.before} → {fc.after}; "
                     "PB may refuse to change a product's type",
                 )
-
-
-def product_address(sku: str) -> str:
-    return ProductKey("", sku).address
 
 
 def _some(addresses: Sequence[str], limit: int = 5) -> str:

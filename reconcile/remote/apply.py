@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from reconcile.errors import RemoteError, StalePlan, ValidationFailed
 from reconcile.models import Bom, Product, comparable
+from reconcile.models.kinds import KINDS
 from reconcile.plan.freshness import ALREADY_APPLIED
 from reconcile.plan.order import apply_phases
 from reconcile.remote import wire
@@ -157,8 +158,9 @@ class _Run:
         if self.in_flight:
             await asyncio.wait(self.in_flight)
         unconfirmed = [c for a, c in self.attempted.items() if a not in self.results]
-        await self._confirm_products([c for c in unconfirmed if c.kind == "product"])
-        await self._confirm_boms([c for c in unconfirmed if c.kind == "bom"])
+        confirmers = {"product": self._confirm_products, "bom": self._confirm_boms}
+        for kind in KINDS:
+            await confirmers[kind.name]([c for c in unconfirmed if c.kind == kind.name])
 
     def report(self, *, interrupted: bool) -> ApplyReport:
         results = [
