@@ -1,7 +1,8 @@
 """Is PB still where a saved plan left it? The stale-plan rule, applied to a re-read.
 
 Before ``apply --plan`` writes, the resources the plan changes are read again; each change
-is then still to do, already done (PB holds its ``after``), or stale (refused).
+is then still to do, already done (PB holds its ``after``), or stale (refused). A change
+for another client than the run's is refused before anything is read or written.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reconcile.errors import StalePlan
 from reconcile.models import Bom, Product, RemoteMeta, ResourceSet, comparable, digest
 from reconcile.models.kinds import resource_kind
 from reconcile.plan.change import Change
@@ -78,3 +80,15 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
 
 def _holds_after(remote: Product | Bom, change: Change) -> bool:
     return comparable(remote) == comparable(change.after_model())
+
+
+def check_client(changes: Sequence[Change], client_id: str) -> None:
+    """Refuse, before any write, a change keyed to or holding another client's object."""
+    for change in changes:
+        owners = {change.key.get("clientId"), (change.after or {}).get("clientId", client_id)}
+        if owners != {client_id}:
+            others = ", ".join(sorted(repr(o) for o in owners - {client_id}))
+            raise StalePlan(
+                f"{change.address}: the change is for client {others}, but this apply writes "
+                f"for client {client_id!r}; nothing was applied. Make a new plan"
+            )

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from reconcile.errors import RemoteError, StalePlan, ValidationFailed
+from reconcile.errors import RemoteError, ValidationFailed
 from reconcile.models import Bom, Product, comparable
 from reconcile.models.kinds import KINDS
-from reconcile.plan.freshness import ALREADY_APPLIED
+from reconcile.plan.freshness import ALREADY_APPLIED, check_client
 from reconcile.plan.order import apply_phases
 from reconcile.remote import wire
 from reconcile.remote.fetch import read_boms, read_products
@@ -106,7 +106,7 @@ async def apply_changes(
     changes a re-read found PB already holding (see ``plan.freshness``): they are
     reported done without a write.
     """
-    _check_client(changes, client_id)
+    check_client(changes, client_id)
     run = _Run(client, changes, progress)
     run.mark_applied(already_applied)
     try:
@@ -388,18 +388,3 @@ def _differing_fields(observed: Product | Bom, wanted: Product | Bom) -> str:
     have, want = comparable(observed), comparable(wanted)
     names = sorted(k for k in have.keys() | want.keys() if have.get(k) != want.get(k))
     return "values for " + ", ".join(names) if names else "values"
-
-
-# ---- is PB still where the plan left it? ------------------------------------------------
-
-
-def _check_client(changes: Sequence[Change], client_id: str) -> None:
-    """Refuse, before any write, a change keyed to or holding another client's object."""
-    for change in changes:
-        owners = {change.key.get("clientId"), (change.after or {}).get("clientId", client_id)}
-        if owners != {client_id}:
-            others = ", ".join(sorted(repr(o) for o in owners - {client_id}))
-            raise StalePlan(
-                f"{change.address}: the change is for client {others}, but this apply writes "
-                f"for client {client_id!r}; nothing was applied. Make a new plan"
-            )
