@@ -140,6 +140,19 @@ class TestAnchorsAndTags:
             f"cat/a.yaml:8:14: alias *d: {message}",
         ]
 
+    def test_alias_used_as_a_key_is_refused_in_place(self, make_catalog: MakeCatalog) -> None:
+        """An alias as a mapping key (`*x : 1`, found by fuzzing) is located, not a crash."""
+        text = "products:\n  - &x sku: A\n    *x : ITEM\n"
+        root = make_catalog({"a.yaml": text})
+        message = (
+            "anchors and aliases are not allowed in catalog files; write the value out "
+            "(shared settings go in reconcile.yaml)"
+        )
+        assert problems_of(root) == [
+            f"cat/a.yaml:2:5: anchor &x: {message}",
+            f"cat/a.yaml:3:5: alias *x used as a key: {message}",
+        ]
+
     def test_alias_bomb_is_refused_quickly(self, make_catalog: MakeCatalog) -> None:
         """The billion-laughs pattern is refused at its first anchor, never expanded."""
         lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
