@@ -119,7 +119,7 @@ class TestFields:
             + "boms:\n  - sku: K\n    description: K\n    billOfMaterialDetails: []\n"
         )
         assert problems_of(make_catalog({"a.yaml": text})) == [
-            "cat/a.yaml:9:28: billOfMaterialDetails needs at least 1 entry"
+            "cat/a.yaml:9:28: billOfMaterialDetails is empty; write at least 1 entry"
         ]
 
     def test_section_must_be_a_list(self, make_catalog: MakeCatalog) -> None:
