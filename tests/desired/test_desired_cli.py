@@ -89,7 +89,7 @@ class TestValidateCommand:
     def test_alias_used_as_a_key_exits_3(self, make_catalog: MakeCatalog) -> None:
         """`*x : 1` is a located catalog error (exit 3), not an AttributeError (exit 1)."""
         root = make_catalog({"a.yaml": "a: &x k\n*x : 1\n"})
-        result = run("validate", str(root))
+        result = run(["validate", str(root)])
         assert result.return_value == 3
         assert [line.split(": ")[0:2] for line in result.stdout.splitlines()] == [
             ["cat/a.yaml:1:4", "anchor &x"],
