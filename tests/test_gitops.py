@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ WORKFLOW = EXAMPLE / ".github" / "workflows" / "reconcile.yml"
 HOOKS_MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 BIN_DIR = Path(sys.executable).parent
 OUTPUT_FILE = re.compile(r"^[\w./-]+\.(json|md)$")
+PINNED_USES = re.compile(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+")
 
 
 def read_yaml(path: Path) -> Any:
@@ -87,28 +89,64 @@ class TestWorkflowShape:
     """The workflow file parses and wires the four jobs to the right events."""
 
     def test_triggers(self) -> None:
-        """It runs on push, pull requests and a nightly schedule."""
+        """It runs on pull requests, pushes to main only (so a pull request's branch is
+        checked once, not once per push and once per pull request) and a nightly schedule."""
         on = workflow()["on"]
         assert {"push", "pull_request", "schedule"} <= set(on)
+        assert on["push"] == {"branches": ["main"]}
         assert on["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"]
 
-    def test_every_job_uses_current_actions_and_python_311(self) -> None:
-        """Each job checks out with checkout@v6 and installs Python 3.11 with setup-python@v6."""
-        for name, job in workflow()["jobs"].items():
-            uses = [step.get("uses") for step in job["steps"]]
-            assert "actions/checkout@v6" in uses, name
-            setup = next(s for s in job["steps"] if s.get("uses") == "actions/setup-python@v6")
-            assert setup["with"]["python-version"] == "3.11", name
+    def test_every_action_is_pinned_by_commit_with_its_version(self) -> None:
+        """Every `uses:` names a full commit SHA followed by the version it is (a tag can be
+        moved; Dependabot updates SHA and comment together)."""
+        uses_lines = [line.strip() for line in WORKFLOW.read_text().splitlines()]
+        uses_lines = [line.removeprefix("- ") for line in uses_lines if "uses:" in line]
+        assert uses_lines
+        for line in uses_lines:
+            assert PINNED_USES.fullmatch(line), line
 
-    def test_credentials_come_from_repository_secrets(self) -> None:
-        """Jobs that reach PB read the sandbox environment's variables from secrets."""
+    def test_every_job_checks_out_without_credentials_and_uses_python_311(self) -> None:
+        """Each job checks out without leaving the token in .git/config, installs Python
+        3.11, and installs reconcile from requirements.txt."""
+        for name, job in workflow()["jobs"].items():
+            checkout = next(s for s in job["steps"] if "actions/checkout@" in s.get("uses", ""))
+            assert checkout["with"]["persist-credentials"] is False, name
+            setup = next(s for s in job["steps"] if "actions/setup-python@" in s.get("uses", ""))
+            assert setup["with"]["python-version"] == "3.11", name
+            runs = [s.get("run", "") for s in job["steps"]]
+            assert "python -m pip install -r requirements.txt" in runs, name
+
+    def test_every_job_is_bounded_in_time(self) -> None:
+        """No job can hang for GitHub's default six hours."""
+        for name, job in workflow()["jobs"].items():
+            assert 0 < job["timeout-minutes"] <= 60, name
+
+    def test_no_expression_is_spliced_into_a_script(self) -> None:
+        """`run:` scripts read step outputs and event data from `env:`, never `${{ }}`."""
+        for name, job in workflow()["jobs"].items():
+            for step in job["steps"]:
+                assert "${{" not in step.get("run", ""), f"{name}/{step.get('name')}"
+
+    def test_no_permission_by_default(self) -> None:
+        """The workflow grants nothing; each job asks for what it needs."""
+        assert workflow()["permissions"] == {}
+        for name, job in workflow()["jobs"].items():
+            assert job["permissions"]["contents"] == "read", name
+
+    def test_credentials_come_from_environment_secrets(self) -> None:
+        """Jobs that reach PB read the sandbox environment's variables from the secrets of
+        the GitHub environment they declare; no other job reads a secret."""
         (key_var, secret_var), _ = credential_variables("sandbox")
         jobs = workflow()["jobs"]
         for name in ("plan", "apply", "drift"):
             env = jobs[name]["env"]
             assert env[key_var] == f"${{{{ secrets.{key_var} }}}}", name
             assert env[secret_var] == f"${{{{ secrets.{secret_var} }}}}", name
+        for name, job in jobs.items():
+            if "secrets." in json.dumps(job):
+                assert job.get("environment"), f"{name} reads secrets outside an environment"
         assert "env" not in jobs["check"], "validate and fmt need no credentials"
+        assert jobs["plan"]["environment"] == jobs["drift"]["environment"] == "sandbox-plan"
 
     def test_plan_runs_only_on_pull_requests_from_this_repository(self) -> None:
         """Fork pull requests get no secrets, so the plan job skips them."""
@@ -126,6 +164,11 @@ class TestWorkflowShape:
     def test_drift_runs_on_the_schedule(self) -> None:
         """The drift job is the scheduled one."""
         assert "github.event_name == 'schedule'" in workflow()["jobs"]["drift"]["if"]
+
+    def test_drift_waits_for_a_running_apply(self) -> None:
+        """Drift shares the apply's concurrency group, so a half-done apply is not drift."""
+        jobs = workflow()["jobs"]
+        assert jobs["drift"]["concurrency"] == jobs["apply"]["concurrency"]
 
     def test_plan_uploads_the_reviewed_plan_and_apply_downloads_it(self) -> None:
         """The artifact the plan job uploads is the one the apply job downloads."""
@@ -217,11 +260,20 @@ class TestExampleFiles:
     """The example's supporting files agree with the tool."""
 
     def test_requirements_pin_this_version(self) -> None:
-        """requirements.txt pins the reconcile version of this repository."""
+        """requirements.txt pins this version of reconcile by its distribution name."""
         lines = (EXAMPLE / "requirements.txt").read_text().splitlines()
         (requirement,) = [line for line in lines if line and not line.startswith("#")]
-        assert requirement.startswith("reconcile ")
-        assert requirement.endswith(f"@v{__version__}")
+        assert requirement == f"{metadata('pb-reconcile')['Name']}=={__version__}"
+
+    def test_dependabot_keeps_the_pins_current(self) -> None:
+        """Dependabot watches the action pins and the reconcile pin, with a cooldown."""
+        config = read_yaml(EXAMPLE / ".github" / "dependabot.yml")
+        assert config["version"] == 2
+        updates = {u["package-ecosystem"]: u for u in config["updates"]}
+        assert set(updates) == {"github-actions", "pip"}
+        for update in updates.values():
+            assert update["directory"] == "/"
+            assert update["cooldown"]["default-days"] >= 1
 
     def test_schemas_are_current(self, tmp_path: Path) -> None:
         """The example's schemas/ (its editors' modelines point there) match the models."""
