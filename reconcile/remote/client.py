@@ -80,7 +80,7 @@ class PBClient:
         self.pacer = pacer or Pacer(limits.requests_per_second, limits.max_in_flight)
         self._session = Session(
             base_url=self.base_url,
-            transport=PacedTransport(inner, self.pacer, self._count_request),
+            transport=PacedTransport(inner, self.pacer, self._count_request, limits),
             limits=limits,
             ids=TransactionIds(self.run_id),
             redact=self._redact,

@@ -77,10 +77,7 @@ _STATUS_ERRORS: dict[int, tuple[type[RemoteError], str]] = {
     ),
     404: (NotFoundError, "PB has no such resource"),
     405: (RemoteError, "PB does not allow this method on this path"),
-    429: (
-        RateLimited,
-        "PB is throttling requests; lower `limits.requests_per_second` in reconcile.yaml",
-    ),
+    429: (RateLimited, "PB is throttling requests (HTTP 429)"),
     500: (Unavailable, "PB had an internal error"),
     502: (Unavailable, "a gateway in front of PB got no valid answer (bad gateway)"),
     503: (Unavailable, "PB is unavailable (maintenance or overload)"),
