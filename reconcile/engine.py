@@ -24,9 +24,12 @@ from reconcile.desired import Catalog, load_catalog, load_settings
 from reconcile.environments import ConnectionInfo, connect
 from reconcile.errors import Problem, RemoteError, StalePlan, UsageError
 from reconcile.models import ResourceSet
+from reconcile.plan.build import build_plan
 from reconcile.plan.change import PlanWarning
-from reconcile.plan.plan import ExistingCounts, Plan, add_inventory_warnings, build_plan
-from reconcile.remote.apply import ApplyReport, Freshness, apply_changes, check_freshness
+from reconcile.plan.freshness import Freshness, check_freshness
+from reconcile.plan.plan import ExistingCounts, Plan
+from reconcile.plan.warnings import add_inventory_warnings
+from reconcile.remote.apply import ApplyReport, apply_changes
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import count_existing, fetch_current_state, fetch_inventory, reread
 from reconcile.remote.progress import NO_PROGRESS, Progress

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from reconcile.models import Bom, BomComponent, Product, ProductDetails, ResourceSet
-from reconcile.plan.plan import build_plan
+from reconcile.plan.build import build_plan
 from reconcile.remote.apply import apply_changes
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import fetch_current_state

@@ -139,7 +139,7 @@ class TestWorkflowShape:
         """The comment step edits the comment that starts with the markdown plan's marker
         for the environment planned, and the error comment carries that prefix too."""
         from reconcile.models import ResourceSet
-        from reconcile.plan.plan import build_plan
+        from reconcile.plan.build import build_plan
         from reconcile.plan.render import render_markdown
 
         post = next(s for s in steps_of("plan") if s.get("name", "").startswith("Post"))

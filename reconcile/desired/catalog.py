@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from reconcile.desired.checks import Declared, check_references
+from reconcile.desired.checks import Declared, Rejected, check_references
 from reconcile.desired.messages import KEY_ERRORS, describe, did_you_mean, type_name
 from reconcile.desired.source import SourceFile, check_plain_values, display_path, read_source
 from reconcile.desired.walk import walk_catalog
@@ -139,14 +139,15 @@ def _load(directory: Path, settings: Settings) -> Catalog:
         )
         for path in files
     ]
-    declared = [d for source in sources for d in _validate_file(source, settings.client_id)]
+    entries = [e for source in sources for e in _validate_file(source, settings.client_id)]
+    declared = [e for e in entries if isinstance(e, Declared)]
     client_id = _catalog_client(settings, declared)
     problems = walk.problems + [p for source in sources for p in source.problems]
     if client_id is None:
         path = display_path(directory / SETTINGS_FILE)
         problems.append(Problem(path, 1, 1, f"client_id is not set; add `{SETTINGS_EXAMPLE}`"))
     else:
-        problems += check_references(declared, client_id, from_settings=bool(settings.client_id))
+        problems += check_references(entries, client_id, from_settings=bool(settings.client_id))
     problems.sort(key=lambda p: (p.path, p.line, p.col))
     if _errors(problems) or client_id is None:  # a catalog is loaded whole or not at all
         raise CatalogError(problems)
@@ -164,7 +165,7 @@ def _errors(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 
-def _validate_file(source: SourceFile, client_id: str | None) -> list[Declared]:
+def _validate_file(source: SourceFile, client_id: str | None) -> list[Declared | Rejected]:
     data = source.data
     if source.unreadable:
         return []
@@ -190,17 +191,17 @@ def _validate_file(source: SourceFile, client_id: str | None) -> list[Declared]:
                 f"unknown top-level key {key!r}{did_you_mean(str(key), SECTIONS)}",
                 at_key=True,
             )
-    declared: list[Declared] = []
+    entries: list[Declared | Rejected] = []
     for section in SECTIONS:
         if section in data:
-            declared += _validate_section(source, section, data[section], client_id)
+            entries += _validate_section(source, section, data[section], client_id)
     source.data = None  # the models hold everything now; free the plain tree
-    return declared
+    return entries
 
 
 def _validate_section(
     source: SourceFile, section: Section, items: Any, client_id: str | None
-) -> list[Declared]:
+) -> list[Declared | Rejected]:
     if not isinstance(items, list):
         empty = " (write `[]` for none)" if items is None else ""
         source.at((section,), f"{section} must be a list, got {type_name(items)}{empty}")
@@ -218,14 +219,16 @@ def _validate_section(
 
 def _validate_each(
     source: SourceFile, section: Section, items: list[Any]
-) -> Iterable[tuple[int, Product | Bom]]:
-    """Item by item, so that one bad item does not hide the good ones from cross checks."""
+) -> Iterable[tuple[int, Product | Bom | None]]:
+    """Item by item, so that one bad item does not hide the good ones from cross checks;
+    a bad item yields None."""
     model = _MODELS[section]
     for index, item in enumerate(items):
         try:
             yield index, model.model_validate(item)
         except ValidationError as e:
             _report_validation(source, e, model, (section, index))
+            yield index, None
 
 
 def _report_validation(
@@ -246,17 +249,21 @@ def _declare(
     source: SourceFile,
     section: Section,
     items: list[Any],
-    models: Iterable[tuple[int, Product | Bom]],
-) -> list[Declared]:
-    declared = []
+    models: Iterable[tuple[int, Product | Bom | None]],
+) -> list[Declared | Rejected]:
+    entries: list[Declared | Rejected] = []
     for index, model in models:
-        raw = items[index]
+        raw, loc = items[index], (section, index)
+        if model is None:  # an invalid item still counts for the duplicate check
+            rejected = Rejected.read(raw, is_bom=section == "boms", source=source, loc=loc)
+            entries += [rejected] if rejected else []
+            continue
         components: tuple[str, ...] = ()
         if isinstance(model, Bom):
             components = tuple(c.get("sku", "") for c in raw["billOfMaterialDetails"])
-        _check_extras(source, (section, index), model)
-        declared.append(Declared(model, source, (section, index), components))
-    return declared
+        _check_extras(source, loc, model)
+        entries.append(Declared(model, source, loc, components))
+    return entries
 
 
 def _check_extras(source: SourceFile, loc: tuple[str | int, ...], model: Product | Bom) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,15 +15,11 @@ if TYPE_CHECKING:
     from reconcile.desired.source import Loc, SourceFile
 
 
-@dataclass(frozen=True)
-class Declared:
-    """A valid resource and where it was declared (``loc`` of its mapping in ``source``)."""
+class _Located:
+    """A resource's mapping at ``loc`` in ``source``, and problems placed inside it."""
 
-    model: Product | Bom
     source: SourceFile
     loc: Loc
-    #: Component SKUs of a BOM in the order written (the model sorts them by SKU).
-    components: tuple[str, ...] = ()
 
     def where(self, *field: str | int) -> str:
         line, col = self.source.position((*self.loc, *field))
@@ -36,15 +32,56 @@ class Declared:
         return Problem(self.source.display, line, col, message, severity)
 
 
+@dataclass(frozen=True)
+class Declared(_Located):
+    """A valid resource and where it was declared (``loc`` of its mapping in ``source``)."""
+
+    model: Product | Bom
+    source: SourceFile
+    loc: Loc
+    #: Component SKUs of a BOM in the order written (the model sorts them by SKU).
+    components: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if isinstance(self.model, Bom):
+            return _bom_label(self.model.sku, self.model.node)
+        return _product_label(self.model.sku)
+
+
+@dataclass(frozen=True)
+class Rejected(_Located):
+    """A resource that failed validation, kept for its key: its field errors must not
+    hide that it is also declared twice (the user would need a second round)."""
+
+    label: str
+    is_bom: bool
+    source: SourceFile
+    loc: Loc
+
+    @classmethod
+    def read(cls, raw: object, *, is_bom: bool, source: SourceFile, loc: Loc) -> Rejected | None:
+        """The key of a raw mapping (sku, and node for a BOM), if it can be read as one."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("sku"), str):
+            return None
+        sku, node = raw["sku"], raw.get("node")
+        if not is_bom:
+            return cls(_product_label(sku), is_bom, source, loc)
+        if node is not None and not isinstance(node, str):
+            return None
+        return cls(_bom_label(sku, node), is_bom, source, loc)
+
+
 def check_references(
-    declared: list[Declared], client_id: str, *, from_settings: bool
+    entries: Sequence[Declared | Rejected], client_id: str, *, from_settings: bool
 ) -> list[Problem]:
+    declared = [e for e in entries if isinstance(e, Declared)]
     products = [d for d in declared if isinstance(d.model, Product)]
     boms = [d for d in declared if isinstance(d.model, Bom)]
     by_sku = {d.model.sku: d for d in reversed(products)}  # the first declaration wins
     problems = list(_check_clients(declared, client_id, from_settings=from_settings))
-    problems += _duplicates(products, _product_label)
-    problems += _duplicates(boms, _bom_label)
+    problems += _duplicates(e for e in entries if not _is_bom(e))
+    problems += _duplicates(e for e in entries if _is_bom(e))
     for bom in boms:
         problems += _check_kit(bom, by_sku)
         problems += _check_components(bom, by_sku)
@@ -86,13 +123,17 @@ def _suspect_message(what: str, value: str, found: list[Suspect]) -> str:
     )
 
 
-def _product_label(model: Product | Bom) -> str:
-    return f"product SKU {model.sku!r}"
+def _product_label(sku: str) -> str:
+    return f"product SKU {sku!r}"
 
 
-def _bom_label(model: Product | Bom) -> str:
-    node = f"at node {model.node!r}" if isinstance(model, Bom) and model.node else "(no node)"
-    return f"BOM for kit {model.sku!r} {node}"
+def _bom_label(sku: str, node: str | None) -> str:
+    where = f"at node {node!r}" if node else "(no node)"
+    return f"BOM for kit {sku!r} {where}"
+
+
+def _is_bom(entry: Declared | Rejected) -> bool:
+    return isinstance(entry.model, Bom) if isinstance(entry, Declared) else entry.is_bom
 
 
 def _check_clients(
@@ -108,13 +149,12 @@ def _check_clients(
             )
 
 
-def _duplicates(
-    entries: list[Declared], label: Callable[[Product | Bom], str]
-) -> Iterator[Problem]:
-    """Resources declared twice, each reported at its own place naming the others."""
-    groups: dict[str, list[Declared]] = defaultdict(list)
+def _duplicates(entries: Iterable[Declared | Rejected]) -> Iterator[Problem]:
+    """Resources declared twice, each reported at its own place naming the others;
+    valid or not, since a field error must not hide a duplicate."""
+    groups: dict[str, list[Declared | Rejected]] = defaultdict(list)
     for d in entries:
-        groups[label(d.model)].append(d)
+        groups[d.label].append(d)
     for name, group in groups.items():
         if len(group) < 2:
             continue

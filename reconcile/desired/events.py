@@ -179,8 +179,7 @@ class _Builder:
                     container = self.stack.pop()[0]
                     self.add(container, event)
                 elif cls is AliasEvent:
-                    self.problem(event, f"alias *{event.anchor}: {_ANCHOR_HINT}")
-                    self.add(None, event)
+                    self.alias(event)
                 elif cls is DocumentStartEvent:
                     self.documents += 1
                     if self.documents > 1:
@@ -249,6 +248,15 @@ class _Builder:
             structural=False,
         )
         return text
+
+    def alias(self, event: Any) -> None:
+        """Refuse an alias; as a key (`*x : 1`) it stands in as its own text, since it
+        has no scalar text of its own to report as a key."""
+        frame = self.stack[-1] if self.stack else None
+        as_key = frame is not None and frame[0].__class__ is dict and frame[1] is _NOKEY
+        where = " used as a key" if as_key else ""
+        self.problem(event, f"alias *{event.anchor}{where}: {_ANCHOR_HINT}")
+        self.add(f"*{event.anchor}" if as_key else None, event)
 
     def add(self, value: Any, event: Any) -> None:
         if not self.stack:

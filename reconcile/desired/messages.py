@@ -13,6 +13,8 @@ from pydantic_core import ErrorDetails
 
 #: Errors that are about a key rather than its value: point at the key.
 KEY_ERRORS = frozenset({"extra_forbidden", "invalid_key"})
+#: Length constraints (min_length/max_length) on strings and lists, before or after a validator.
+LENGTH_ERRORS = frozenset({"string_too_short", "string_too_long", "too_short", "too_long"})
 _YAML_1_1_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
@@ -40,22 +42,50 @@ def describe(error: ErrorDetails, model: type[BaseModel], loc: Sequence[str | in
         return f"unknown field '{name}'{did_you_mean(name, fields_at(model, loc[:-1]))}"
     if kind == "missing":
         return f"missing required field '{path}'"
-    if kind == "string_too_long":
-        return f"{path} is {len(value)} characters long, at most {ctx['max_length']} allowed"
-    if kind == "string_too_short":
-        return f"{path} must not be empty"
-    if kind == "too_short":
-        return f"{path} needs at least {ctx['min_length']} entry"
+    if kind in LENGTH_ERRORS:
+        return _length_message(kind, path, value, ctx)
     if kind == "literal_error":
         return f"{path} must be one of {ctx['expected']}, not {value!r}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{path} {_bound_text(kind, ctx)}, not {value!r}"
+        return f"{path} {_bound_text(kind, ctx)}, not {_number(value)}"
     if kind == "invalid_key":
         return f"key {value!r} in {field_path(loc[:-1]) or 'mapping'} must be a string"
     if kind.endswith("_type") or kind in ("int_from_float", "model_attributes_type"):
         return _type_message(kind, path, value)
     message = error["msg"].removeprefix("Value error, ")
     return f"{path}: {message}" if loc else message
+
+
+def _length_message(kind: str, path: str, value: Any, ctx: dict[str, Any]) -> str:
+    """`brand is 45 characters long, at most 30 allowed`; `description is empty; ...`.
+
+    pydantic reports a constraint placed after a validator (``Annotated[PlainText,
+    Field(max_length=30)]``) as a generic ``too_long`` of "items", even on a string, so
+    the unit follows the value, not the error type."""
+    too_long = kind.endswith("too_long")
+    limit = ctx["max_length"] if too_long else ctx["min_length"]
+    unit = "character" if isinstance(value, str) else "entry"
+    size = len(value) if isinstance(value, str | list | dict) else ctx.get("actual_length")
+    if not size and not too_long:
+        return f"{path} is empty; write at least {_count(limit, unit)}"
+    measured = (
+        f"is {_count(size, unit)} long" if unit == "character" else f"has {_count(size, unit)}"
+    )
+    allowed = f"at most {limit} allowed" if too_long else f"at least {limit} required"
+    return f"{path} {measured}, {allowed}"
+
+
+def _count(n: Any, unit: str) -> str:
+    if n == 1:
+        return f"1 {unit}"
+    return f"{n} {'entries' if unit == 'entry' else unit + 's'}"
+
+
+def _number(value: Any) -> str:
+    """100.0 as `100`, 0.01 as `0.01`: bounds and values as a user would write them."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
 
 
 def _bound_text(kind: str, ctx: dict[str, Any]) -> str:
@@ -66,7 +96,7 @@ def _bound_text(kind: str, ctx: dict[str, Any]) -> str:
         "less_than": ("less than", "lt"),
     }
     word, key = words[kind]
-    return f"must be {word} {ctx[key]}"
+    return f"must be {word} {_number(ctx[key])}"
 
 
 def _type_message(kind: str, path: str, value: Any) -> str:

@@ -5,7 +5,7 @@ they are compared, so a diff is always between like and like.
 """
 
 from reconcile.models.bom import Bom, BomComponent, BomInstruction
-from reconcile.models.keys import BomKey, ProductKey, ResourceKey
+from reconcile.models.codec import BomKey, ProductKey, ResourceKey
 from reconcile.models.product import Product, ProductDetails, ProductOption, VendorDetails
 from reconcile.models.resources import (
     RemoteMeta,

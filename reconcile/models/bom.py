@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from reconcile.models.keys import CLOSED, BomDate, BomKey, ClientId, PlainText, Sku
+from reconcile.models.codec import BomKey
+from reconcile.models.fields import CLOSED, BomDate, ClientId, PlainText, Sku
 
 #: PB stores a quantity as an integer; the largest a signed 32-bit integer holds is the
 #: ceiling, so 10**38 is a located catalog error instead of an answer PB cannot store.

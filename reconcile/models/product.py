@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from reconcile.models.keys import CLOSED, OPEN, ClientId, ProductDate, ProductKey, Sku
+from reconcile.models.codec import ProductKey
+from reconcile.models.fields import CLOSED, OPEN, ClientId, ProductDate, Sku
 
 ProductType = Literal["ITEM", "KIT"]
 FulfillmentRegion = Literal["PB_ONLY", "THIRD_PARTY", "ALL"]

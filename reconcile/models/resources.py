@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconcile.models.bom import Bom
-from reconcile.models.keys import BomKey, ProductKey, ResourceKey
+from reconcile.models.codec import BomKey, ProductKey, ResourceKey
 from reconcile.models.product import Product
 
 

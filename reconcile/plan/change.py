@@ -8,9 +8,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconcile.models import Bom, Product
+from reconcile.models.kinds import Kind, resource_kind
+
+__all__ = [
+    "Action",
+    "Change",
+    "FieldChange",
+    "Kind",
+    "PlanWarning",
+    "Precondition",
+    "component_skus",
+    "parse_resource",
+]
 
 Action = Literal["create", "update", "deactivate", "no-op"]
-Kind = Literal["product", "bom"]
 
 _VALUE = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,8 +101,7 @@ class Change(BaseModel):
 def parse_resource(kind: Kind, data: Mapping[str, Any]) -> Product | Bom:
     """A change's ``before``/``after`` as the model of its kind (pydantic ValidationError
     when it does not parse)."""
-    model: type[Product] | type[Bom] = Product if kind == "product" else Bom
-    return model.model_validate(data)
+    return resource_kind(kind).parse(data)
 
 
 def component_skus(bom: Mapping[str, Any]) -> list[str]:

@@ -16,17 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconcile.models import Bom, BomKey, Product, ProductKey, canonical_json, digest
+from reconcile.models import Bom, Product, canonical_json, digest
+from reconcile.models.codec import key_dict
+from reconcile.models.kinds import resource_kind
 from reconcile.plan.change import Change, parse_resource
 from reconcile.plan.diff import diff_resources
 
 Resource = Product | Bom
-
-#: The keys a change's ``key`` holds, per kind.
-KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "product": ("clientId", "sku"),
-    "bom": ("clientId", "sku", "node"),
-}
 
 
 def inconsistencies(changes: Sequence[Change], client_id: str) -> list[str]:
@@ -38,7 +34,7 @@ def inconsistencies(changes: Sequence[Change], client_id: str) -> list[str]:
 
 
 def _change_problems(change: Change) -> list[str]:
-    expected_fields = KEY_FIELDS[change.kind]
+    expected_fields = resource_kind(change.kind).key_fields
     if sorted(change.key) != sorted(expected_fields):
         return [f"key must hold exactly {', '.join(expected_fields)}, not {sorted(change.key)}"]
     problems = []
@@ -71,15 +67,11 @@ def _parsed(change: Change) -> tuple[tuple[Resource | None, Resource | None], li
 
 
 def _address(kind: str, key: dict[str, str]) -> str:
-    if kind == "product":
-        return ProductKey(key["clientId"], key["sku"]).address
-    return BomKey(key["clientId"], key["sku"], key["node"]).address
+    return resource_kind(kind).key_from_dict(key).address
 
 
 def _key_of(model: Resource) -> dict[str, str]:
-    if isinstance(model, Bom):
-        return {"clientId": model.clientId, "sku": model.sku, "node": model.node or ""}
-    return {"clientId": model.clientId, "sku": model.sku}
+    return key_dict(model.key)
 
 
 def _key_problems(change: Change, before: Resource | None, after: Resource | None) -> list[str]:
@@ -98,7 +90,8 @@ def _action_problems(
         return
     if after is None:
         yield f"a {change.action} needs an after state"
-    if change.remote_id is not None and (change.kind != "bom" or change.action == "create"):
+    has_id = resource_kind(change.kind).remote_id
+    if change.remote_id is not None and (not has_id or change.action == "create"):
         yield "only a write to an existing BOM has a remote_id"
     if change.action == "create":
         if before is not None or change.precondition is not None:

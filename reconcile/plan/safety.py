@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from reconcile.models.kinds import KINDS
 from reconcile.plan.change import Change, Kind
 from reconcile.plan.diff import field_name
 from reconcile.settings import Safety
 
-KIND_PLURAL: dict[Kind, str] = {"product": "products", "bom": "BOMs"}
+KIND_PLURAL: dict[Kind, str] = {kind.name: kind.plural for kind in KINDS}
 
 #: How many addresses a deactivation violation names as examples.
 EXAMPLES = 3

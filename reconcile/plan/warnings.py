@@ -6,10 +6,12 @@ applied: the remote resources, overlaid with every planned change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from reconcile.models import ProductKey, ResourceSet
+from reconcile.models import ResourceSet
+from reconcile.models.codec import product_address
 from reconcile.plan.change import Change, Kind, PlanWarning, component_skus
+from reconcile.plan.plan import Plan
 
 #: ``--target``/``--exclude`` as a predicate on (address, sku).
 Selected = Callable[[str, str], bool]
@@ -151,10 +153,29 @@ def _product_type_warnings(changes: Sequence[Change]) -> Iterable[PlanWarning]:
                 )
 
 
-def product_address(sku: str) -> str:
-    return ProductKey("", sku).address
-
-
 def _some(addresses: Sequence[str], limit: int = 5) -> str:
     shown = ", ".join(addresses[:limit])
     return shown + (f" and {len(addresses) - limit} more" if len(addresses) > limit else "")
+
+
+# ---- inventory ---------------------------------------------------------------------------
+
+
+def add_inventory_warnings(plan: Plan, on_hand: Mapping[str, int]) -> Plan:
+    """The plan plus a warning per product it deactivates while PB still holds stock.
+
+    ``on_hand`` maps SKU → on-hand quantity; fetch it for
+    ``plan.deactivated_product_skus()`` only.
+    """
+    extra = [
+        PlanWarning(
+            address=product_address(sku),
+            message=f"deactivated while {on_hand[sku]} units are on hand",
+        )
+        for sku in plan.deactivated_product_skus()
+        if on_hand.get(sku, 0) > 0
+    ]
+    if not extra:
+        return plan
+    warnings = sorted({*plan.warnings, *extra}, key=lambda w: (w.address, w.message))
+    return plan.model_copy(update={"warnings": warnings})

@@ -22,17 +22,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from reconcile.errors import RemoteError, StalePlan, ValidationFailed
-from reconcile.models import (
-    Bom,
-    BomKey,
-    Product,
-    ProductKey,
-    RemoteMeta,
-    ResourceSet,
-    comparable,
-    digest,
-)
+from reconcile.errors import RemoteError, ValidationFailed
+from reconcile.models import Bom, Product, comparable
+from reconcile.models.kinds import KINDS
+from reconcile.plan.freshness import ALREADY_APPLIED, check_client
+from reconcile.plan.order import apply_phases
 from reconcile.remote import wire
 from reconcile.remote.fetch import read_boms, read_products
 from reconcile.remote.progress import NO_PROGRESS, Progress
@@ -42,9 +36,6 @@ if TYPE_CHECKING:
     from reconcile.remote.client import PBClient
 
 Status = Literal["done", "failed", "skipped", "not started"]
-
-#: The message of a change reported done because PB already held its ``after``.
-ALREADY_APPLIED = "already applied"
 
 
 @dataclass(frozen=True)
@@ -112,10 +103,10 @@ async def apply_changes(
 
     ``client_id`` is the client this run writes for: a change keyed to (or holding)
     another client refuses the whole run before any write. ``already_applied`` names
-    changes a re-read found PB already holding (see ``check_freshness``): they are
+    changes a re-read found PB already holding (see ``plan.freshness``): they are
     reported done without a write.
     """
-    _check_client(changes, client_id)
+    check_client(changes, client_id)
     run = _Run(client, changes, progress)
     run.mark_applied(already_applied)
     try:
@@ -147,17 +138,18 @@ class _Run:
     # -- the order of work -----------------------------------------------------------
 
     async def execute(self, bulk_size: int) -> None:
-        """Product writes (ITEM, then KIT) → BOM writes → product deactivations."""
+        """The phases of ``plan.order``: product writes (ITEM, then KIT) → BOM writes →
+        product deactivations (a product PB holds active and this run makes inactive, by
+        prune or a declared ``active: false``, goes last, once no BOM written here uses it).
+        """
         self.progress.update("apply", total=len(self.changes), advance=len(self.results))
         todo = [c for c in self.changes if c.address not in self.results]
-        products = [c for c in todo if c.kind == "product" and not c.deactivates]
-        await self._products(_items(products, kit=False), bulk_size)
-        await self._products(_items(products, kit=True), bulk_size)
-        await self._boms([c for c in todo if c.kind == "bom"])
-        # A product PB holds active and this run makes inactive (prune, or declared
-        # ``active: false``) goes last, once no BOM written here uses it any more.
-        retired = [c for c in todo if c.kind == "product" and c.deactivates]
-        await self._products(retired, bulk_size)
+        writers: dict[str, Callable[[list[Change]], Awaitable[None]]] = {
+            "product": partial(self._products, bulk_size=bulk_size),
+            "bom": self._boms,
+        }
+        for kind, changes in apply_phases(todo):
+            await writers[kind](changes)
         self.progress.done("apply")
 
     async def stop(self) -> None:
@@ -166,8 +158,9 @@ class _Run:
         if self.in_flight:
             await asyncio.wait(self.in_flight)
         unconfirmed = [c for a, c in self.attempted.items() if a not in self.results]
-        await self._confirm_products([c for c in unconfirmed if c.kind == "product"])
-        await self._confirm_boms([c for c in unconfirmed if c.kind == "bom"])
+        confirmers = {"product": self._confirm_products, "bom": self._confirm_boms}
+        for kind in KINDS:
+            await confirmers[kind.name]([c for c in unconfirmed if c.kind == kind.name])
 
     def report(self, *, interrupted: bool) -> ApplyReport:
         results = [
@@ -365,14 +358,6 @@ async def _all(coroutines: Iterable[Awaitable[None]]) -> None:
             raise result
 
 
-def _items(products: list[Change], *, kit: bool) -> list[Change]:
-    def is_kit(change: Change) -> bool:
-        state = change.after or change.before or {}
-        return state.get("productType") == "KIT"
-
-    return [c for c in products if is_kit(c) == kit]
-
-
 def _bulk_operation(change: Change) -> str:
     return wire.BULK_CREATE if change.action == "create" else wire.BULK_UPDATE
 
@@ -403,87 +388,3 @@ def _differing_fields(observed: Product | Bom, wanted: Product | Bom) -> str:
     have, want = comparable(observed), comparable(wanted)
     names = sorted(k for k in have.keys() | want.keys() if have.get(k) != want.get(k))
     return "values for " + ", ".join(names) if names else "values"
-
-
-# ---- is PB still where the plan left it? ------------------------------------------------
-
-
-def _check_client(changes: Sequence[Change], client_id: str) -> None:
-    """Refuse, before any write, a change keyed to or holding another client's object."""
-    for change in changes:
-        owners = {change.key.get("clientId"), (change.after or {}).get("clientId", client_id)}
-        if owners != {client_id}:
-            others = ", ".join(sorted(repr(o) for o in owners - {client_id}))
-            raise StalePlan(
-                f"{change.address}: the change is for client {others}, but this apply writes "
-                f"for client {client_id!r}; nothing was applied. Make a new plan"
-            )
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """What a re-read of the planned resources says about each planned change."""
-
-    #: Addresses of changes PB already holds the ``after`` of (e.g. a rerun after a
-    #: partly failed apply): report them done, write nothing.
-    applied: frozenset[str]
-    #: One line per change whose precondition no longer holds: refuse the plan.
-    stale: list[str]
-
-
-def check_freshness(changes: Sequence[Change], current: ResourceSet) -> Freshness:
-    """Sort planned changes by a re-read ``current``: still to do, already done, or stale.
-
-    A resource that already equals the change's ``after`` (compared as the diff compares)
-    counts as applied, whoever wrote it. Otherwise a create is stale if the resource now
-    exists, and an update or deactivation if the resource is gone, is another PB BOM, or
-    its ``pbUpdateDate`` or content digest differs from the plan's precondition (PB
-    stamps BOM dates to the second, so an edit in the plan's second keeps the date and
-    only the digest shows it).
-    """
-    applied: set[str] = set()
-    stale: list[str] = []
-    for change in changes:
-        reason = _stale_reason(change, current)
-        if reason == ALREADY_APPLIED:
-            applied.add(change.address)
-        elif reason is not None:
-            stale.append(f"{change.address}: {reason}")
-    return Freshness(frozenset(applied), stale)
-
-
-def _stale_reason(change: Change, current: ResourceSet) -> str | None:
-    """None when the change is still to do, ``ALREADY_APPLIED`` when PB holds its after."""
-    unreadable = current.unreadable.get(change.address)
-    if unreadable is not None:
-        return f"PB now holds it in a form reconcile cannot read ({unreadable})"
-    key = _key_of(change)
-    remote = current.products.get(key) if isinstance(key, ProductKey) else current.boms.get(key)
-    meta = current.meta.get(key, RemoteMeta())
-    moved = change.kind == "bom" and change.remote_id and meta.bom_id != change.remote_id
-    if remote is not None and moved:
-        return f"is now PB BOM {meta.bom_id}, not the planned {change.remote_id}"
-    if remote is not None and change.after is not None and _holds_after(remote, change):
-        return ALREADY_APPLIED
-    if change.action == "create":
-        return None if remote is None else "now exists in PB; the plan would create it again"
-    if remote is None:
-        return "no longer found in PB"
-    pre = change.precondition
-    if pre is None:
-        return "the plan records no precondition for it; make the plan again"
-    seen, now = pre.pbUpdateDate, meta.pb_update_date
-    if seen is not None and now is not None and seen != now:
-        return f"updated in PB at {meta.pb_update_date} (the plan saw {pre.pbUpdateDate})"
-    return None if digest(remote) == pre.digest else "its content in PB changed since the plan"
-
-
-def _holds_after(remote: Product | Bom, change: Change) -> bool:
-    return comparable(remote) == comparable(change.after_model())
-
-
-def _key_of(change: Change) -> ProductKey | BomKey:
-    k = change.key
-    if change.kind == "product":
-        return ProductKey(k["clientId"], k["sku"])
-    return BomKey(k["clientId"], k["sku"], k.get("node", ""))

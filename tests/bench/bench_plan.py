@@ -15,7 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
 from reconcile.models import Bom, Product, VendorDetails, comparable
-from reconcile.plan.plan import Plan, build_plan
+from reconcile.plan.build import build_plan
+from reconcile.plan.plan import Plan
 from reconcile.plan.render import render_markdown
 from tests.plan.factories import CLIENT, bom, kit, product, resources
 

@@ -86,6 +86,16 @@ class TestValidateCommand:
         result = run(["validate", str(root), "--format", "github"])
         assert "::error file=cat/a%2Cb.yaml,line=1,col=1," in result.stdout
 
+    def test_alias_used_as_a_key_exits_3(self, make_catalog: MakeCatalog) -> None:
+        """`*x : 1` is a located catalog error (exit 3), not an AttributeError (exit 1)."""
+        root = make_catalog({"a.yaml": "a: &x k\n*x : 1\n"})
+        result = run(["validate", str(root)])
+        assert result.return_value == 3
+        assert [line.split(": ")[0:2] for line in result.stdout.splitlines()] == [
+            ["cat/a.yaml:1:4", "anchor &x"],
+            ["cat/a.yaml:2:1", "alias *x used as a key"],
+        ]
+
     @pytest.mark.parametrize(("name", "code"), [("starter", 0), ("kits", 0), ("invalid", 3)])
     def test_examples(self, name: str, code: int) -> None:
         """The shipped examples exit as documented."""

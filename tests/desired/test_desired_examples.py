@@ -6,15 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
+from reconcile.cli import cli
 from reconcile.desired import catalog_files, load_catalog, schema_documents, schema_text
 from reconcile.errors import CatalogError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "catalog-examples"
 SCHEMAS = REPO / "schemas"
+README = (REPO / "README.md").read_text(encoding="utf-8")
 VALID_EXAMPLES = ["starter", "kits"]
 #: Files of invalid/ that cannot carry a modeline or be read as YAML at all.
 UNREADABLE = {"empty.yaml", "encoding.yaml"}
@@ -115,3 +118,38 @@ class TestSchemas:
         schema = json.loads((SCHEMAS / "catalog.schema.json").read_text())
         bad = {"products": [{"sku": "A", "productType": "ITEMS", "details": {}, "x": 1}]}
         assert len(list(Draft202012Validator(schema).iter_errors(bad))) == 2
+
+
+def readme_section(heading: str) -> str:
+    """The README text from ``heading`` to the next heading of any level."""
+    start = README.index(heading) + len(heading)
+    return README[start : README.index("\n#", start)]
+
+
+def readme_block(first_line: str) -> list[str]:
+    """The lines of the README code block that starts with ``first_line``."""
+    start = README.index(first_line + "\n") + len(first_line) + 1
+    return README[start : README.index("```", start)].splitlines()
+
+
+class TestReadmeClaims:
+    def test_validate_sample_is_what_validate_prints(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """README's `validate catalog-examples/invalid` sample: real lines, the real count."""
+        monkeypatch.chdir(REPO)
+        result = CliRunner().invoke(
+            cli, ["validate", "catalog-examples/invalid"], standalone_mode=False
+        )
+        assert result.return_value == 3
+        printed = result.stdout.replace("catalog-examples/invalid/", "…/").splitlines()
+        *sample, count = readme_block("$ reconcile validate catalog-examples/invalid")
+        assert [line for line in sample if line not in printed] == []
+        assert count == result.stderr.strip().splitlines()[-1]
+
+    def test_schemas_section_names_every_schema_written(self, tmp_path: Path) -> None:
+        """README's `reconcile schemas` section names each file the command writes."""
+        result = CliRunner().invoke(cli, ["schemas", "--out", str(tmp_path)], standalone_mode=False)
+        assert result.return_value == 0, result.output
+        written = sorted(p.name for p in tmp_path.iterdir())
+        section = readme_section("### `reconcile schemas` and editor support")
+        assert "plan.schema.json" in written
+        assert [name for name in written if f"`{name}`" not in section] == []

@@ -237,6 +237,18 @@ class TestFmtCommand:
             "catalog files; write the value out (shared settings go in reconcile.yaml)",
         ]
 
+    def test_alias_used_as_a_key_is_refused(self, make_catalog: MakeCatalog) -> None:
+        """`*x : 1` is reported in place (exit 3) and the file is left as it was."""
+        text = "a: &x k\n*x : 1\n"
+        root = make_catalog({"a.yaml": text})
+        code, out, _ = self.run(str(root))
+        assert code == 3
+        assert out.splitlines()[1] == (
+            "cat/a.yaml:2:1: cannot format: alias *x used as a key: anchors and aliases are not "
+            "allowed in catalog files; write the value out (shared settings go in reconcile.yaml)"
+        )
+        assert (root / "a.yaml").read_text() == text
+
     def test_files_without_comments_take_the_quick_path_correctly(
         self, make_catalog: MakeCatalog
     ) -> None:

@@ -119,7 +119,7 @@ class TestFields:
             + "boms:\n  - sku: K\n    description: K\n    billOfMaterialDetails: []\n"
         )
         assert problems_of(make_catalog({"a.yaml": text})) == [
-            "cat/a.yaml:9:28: billOfMaterialDetails needs at least 1 entry"
+            "cat/a.yaml:9:28: billOfMaterialDetails is empty; write at least 1 entry"
         ]
 
     def test_section_must_be_a_list(self, make_catalog: MakeCatalog) -> None:
@@ -222,6 +222,43 @@ class TestCrossFile:
             "cat/a.yaml:17:10",
             "cat/a.yaml:17:10: duplicate BOM for kit 'K' at node 'N1': also declared at "
             "cat/a.yaml:11:10",
+        ]
+
+    def test_duplicate_bom_is_reported_beside_a_field_error(
+        self, make_catalog: MakeCatalog
+    ) -> None:
+        """A field error in one of two BOMs with one key does not hide the duplicate."""
+        bad = bom("K", "A", node="N1").replace("quantity: 1", "quantity: 0")
+        text = products("A", kits=("K",)) + "boms:\n" + bom("K", "A", node="N1") + bad
+        assert problems_of(make_catalog({"a.yaml": text})) == [
+            "cat/a.yaml:11:10: duplicate BOM for kit 'K' at node 'N1': also declared at "
+            "cat/a.yaml:17:10",
+            "cat/a.yaml:17:10: duplicate BOM for kit 'K' at node 'N1': also declared at "
+            "cat/a.yaml:11:10",
+            "cat/a.yaml:22:19: billOfMaterialDetails[0].quantity must be at least 1, not 0",
+        ]
+
+    def test_duplicate_product_is_reported_beside_field_errors(
+        self, make_catalog: MakeCatalog
+    ) -> None:
+        """Two invalid products with one SKU, in two files: every problem in one pass."""
+        bad = products("A").replace("ITEM", "ITEMS")
+        root = make_catalog(
+            {"a.yaml": bad, "b.yaml": products("B") + bad.removeprefix("products:\n")}
+        )
+        assert problems_of(root) == [
+            "cat/a.yaml:2:10: duplicate product SKU 'A': also declared at cat/b.yaml:6:10",
+            "cat/a.yaml:3:18: productType must be one of 'ITEM' or 'KIT', not 'ITEMS'",
+            "cat/b.yaml:6:10: duplicate product SKU 'A': also declared at cat/a.yaml:2:10",
+            "cat/b.yaml:7:18: productType must be one of 'ITEM' or 'KIT', not 'ITEMS'",
+        ]
+
+    def test_an_unreadable_key_takes_no_part_in_duplicates(self, make_catalog: MakeCatalog) -> None:
+        """An invalid BOM whose node is no string has no key to compare: only its error."""
+        odd = bom("K", "A", node="N1").replace("node: N1", "node: [N1]")
+        text = products("A", kits=("K",)) + "boms:\n" + bom("K", "A", node="N1") + odd
+        assert problems_of(make_catalog({"a.yaml": text})) == [
+            "cat/a.yaml:19:11: node must be a string, got list",
         ]
 
     def test_boms_at_different_nodes_are_distinct(self, make_catalog: MakeCatalog) -> None:

@@ -10,6 +10,10 @@ from tests.desired.catalogs import problems_of, products
 from tests.desired.conftest import MakeCatalog
 
 ONE_ITEM = products("A")
+ANCHOR_HINT = (
+    "anchors and aliases are not allowed in catalog files; write the value out "
+    "(shared settings go in reconcile.yaml)"
+)
 
 
 class TestFastLoader:
@@ -131,13 +135,18 @@ class TestAnchorsAndTags:
             "  - sku: B\n    productType: ITEM\n    details: *d\n"
         )
         root = make_catalog({"a.yaml": text})
-        message = (
-            "anchors and aliases are not allowed in catalog files; write the value out "
-            "(shared settings go in reconcile.yaml)"
-        )
         assert problems_of(root) == [
-            f"cat/a.yaml:4:14: anchor &d: {message}",
-            f"cat/a.yaml:8:14: alias *d: {message}",
+            f"cat/a.yaml:4:14: anchor &d: {ANCHOR_HINT}",
+            f"cat/a.yaml:8:14: alias *d: {ANCHOR_HINT}",
+        ]
+
+    def test_alias_used_as_a_key_is_refused_in_place(self, make_catalog: MakeCatalog) -> None:
+        """An alias as a mapping key (`*x : 1`, found by fuzzing) is located, not a crash."""
+        text = "products:\n  - &x sku: A\n    *x : ITEM\n"
+        root = make_catalog({"a.yaml": text})
+        assert problems_of(root) == [
+            f"cat/a.yaml:2:5: anchor &x: {ANCHOR_HINT}",
+            f"cat/a.yaml:3:5: alias *x used as a key: {ANCHOR_HINT}",
         ]
 
     def test_alias_bomb_is_refused_quickly(self, make_catalog: MakeCatalog) -> None:

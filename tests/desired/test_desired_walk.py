@@ -6,20 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from reconcile.cli import cli
 from reconcile.desired import catalog_files
 from reconcile.desired.walk import walk_catalog
 from reconcile.errors import CatalogError
 from tests.desired.catalogs import products
 from tests.desired.conftest import MakeCatalog
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(cli, list(args), standalone_mode=False)
-    assert result.exception is None, result.output
-    return result
+from tests.support.cli import run
 
 
 def messages(root: Path) -> list[str]:
@@ -110,7 +103,7 @@ class TestNoPlanFromAPartialCatalog:
         """validate reports the unreadable entry with the file's other problems and exits 3."""
         root = make_catalog({"a.yaml": products("A")})
         (root / "b.yaml").symlink_to("b-moved.yaml")
-        result = run("validate", str(root))
+        result = run(["validate", str(root)])
         assert result.return_value == 3
         assert result.stdout.startswith("cat/b.yaml: is a dangling symlink")
 
@@ -118,12 +111,12 @@ class TestNoPlanFromAPartialCatalog:
         """A file that became a dangling link would have its products deactivated by a prune:
         plan and apply exit 3 instead, and PB keeps every product active."""
         root = make_catalog({"a.yaml": products("A"), "b.yaml": products("B", "C")})
-        assert run("apply", str(root), "--auto-approve").return_value == 0
+        assert run(["apply", str(root), "--auto-approve"]).return_value == 0
         (root / "b.yaml").rename(root.parent / "b-elsewhere.yaml")
         (root / "b.yaml").symlink_to("../b-elsewhere-renamed.yaml")
-        assert run("plan", str(root), "--prune").return_value == 3
-        assert run("apply", str(root), "--prune", "--auto-approve").return_value == 3
+        assert run(["plan", str(root), "--prune"]).return_value == 3
+        assert run(["apply", str(root), "--prune", "--auto-approve"]).return_value == 3
         (root / "b.yaml").unlink()
         (root / "b.yaml").write_text(products("B", "C"), encoding="utf-8")
-        again = run("plan", str(root), "--prune", "--detailed-exitcode")
+        again = run(["plan", str(root), "--prune", "--detailed-exitcode"])
         assert again.return_value == 0, again.output

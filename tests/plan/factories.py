@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconcile.models import Bom, BomComponent, Product, ProductDetails, RemoteMeta, ResourceSet
-from reconcile.plan.plan import Plan, build_plan
+from reconcile.plan.build import build_plan
+from reconcile.plan.plan import Plan
 
 CLIENT = "ACME"
 

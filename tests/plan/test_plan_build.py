@@ -7,7 +7,8 @@ import pytest
 from reconcile.errors import PlanFileError, RemoteStateError
 from reconcile.models import BomComponent, ProductDetails, VendorDetails, digest
 from reconcile.plan.change import FieldChange, Precondition
-from reconcile.plan.plan import Plan, add_inventory_warnings, select_changes
+from reconcile.plan.plan import Plan, select_changes
+from reconcile.plan.warnings import add_inventory_warnings
 from tests.plan.factories import bom, kit, plan_of, product
 
 

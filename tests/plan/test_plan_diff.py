@@ -135,7 +135,7 @@ class TestPrefilter:
         script = textwrap.dedent(
             """
             import sys
-            from reconcile.plan.plan import build_plan
+            from reconcile.plan.build import build_plan
             from tests.plan.factories import bom, kit, product, resources
             items = [product(f"P{i}") for i in range(500)] + [kit("K"), bom("K", {"P1": 2})]
             plan = build_plan(resources(items), resources(items, remote=True),

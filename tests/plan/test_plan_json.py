@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from reconcile.errors import PlanFileError
 from reconcile.models import Bom, Product, ResourceSet
+from reconcile.plan.build import build_plan
 from reconcile.plan.consistency import inconsistencies
-from reconcile.plan.plan import FORMAT_VERSION, Plan, build_plan
+from reconcile.plan.plan import FORMAT_VERSION, Plan
 from tests.plan.factories import CLIENT, bom, kit, product, resources
 from tests.plan.strategies import catalogs
 

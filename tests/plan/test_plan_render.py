@@ -8,7 +8,8 @@ import textwrap
 import pytest
 
 from reconcile.models import Bom, Product, VendorDetails
-from reconcile.plan.plan import Plan, add_inventory_warnings, build_plan
+from reconcile.plan.build import build_plan
+from reconcile.plan.plan import Plan
 from reconcile.plan.render import (
     comment_marker,
     matched_nothing,
@@ -18,6 +19,7 @@ from reconcile.plan.render import (
     render_text,
     summary_line,
 )
+from reconcile.plan.warnings import add_inventory_warnings
 from reconcile.settings import Safety
 from tests.plan.factories import CLIENT, bom, kit, plan_of, product, resources
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconcile.errors import UnsafePlan
-from reconcile.plan.plan import Plan, build_plan
+from reconcile.plan.build import build_plan
+from reconcile.plan.plan import Plan
 from reconcile.plan.safety import percent
 from reconcile.settings import Safety
 from tests.plan.factories import CLIENT, bom, kit, plan_of, product, resources

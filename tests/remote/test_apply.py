@@ -11,8 +11,9 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from reconcile.models import Bom, BomComponent, Product, ProductDetails, ResourceSet
-from reconcile.plan.plan import build_plan
-from reconcile.remote.apply import ApplyReport, apply_changes, check_freshness
+from reconcile.plan.build import build_plan
+from reconcile.plan.freshness import check_freshness
+from reconcile.remote.apply import ApplyReport, apply_changes
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import fetch_current_state
 from reconcile.sandbox import SandboxConfig, Store

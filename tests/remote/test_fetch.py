@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from reconcile.errors import RemoteStateError
 from reconcile.models import BomKey, ProductKey, ResourceSet
-from reconcile.plan.plan import build_plan
+from reconcile.plan.build import build_plan
 from reconcile.remote import wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import (

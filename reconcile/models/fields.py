@@ -1,11 +1,11 @@
-"""Identity of resources, and the documented field constraints shared by models."""
+"""The documented field constraints shared by models (SKU, client id, plain text, dates)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field
 
@@ -111,29 +111,3 @@ BomDate = Annotated[
     AfterValidator(_date_time("YYYY-MM-DDThh:mm:ssZ", "2026-01-31T09:30:00Z")),
     Field(json_schema_extra=_DATE_TIME_SCHEMA),
 ]
-
-
-class ProductKey(NamedTuple):
-    """A product is identified by (clientId, sku)."""
-
-    client_id: str
-    sku: str
-
-    @property
-    def address(self) -> str:
-        return f"product.{self.sku}"
-
-
-class BomKey(NamedTuple):
-    """A BOM is identified by (clientId, kit sku, node); PB's own id is never asked for."""
-
-    client_id: str
-    sku: str
-    node: str  # "" when the BOM names no node
-
-    @property
-    def address(self) -> str:
-        return f"bom.{self.sku}@{self.node}" if self.node else f"bom.{self.sku}"
-
-
-ResourceKey = ProductKey | BomKey
