@@ -19,7 +19,14 @@ from reconcile.sandbox.config import API_PREFIX
 from tests.support.sandbox import ServedSandboxHandle
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
 
-NO_RETRIES = {"limits": {"requests_per_second": 100, "max_in_flight": 16, "retry_attempts": 1}}
+NO_RETRIES = {
+    "limits": {
+        "requests_per_second": 100,
+        "max_in_flight": 16,
+        "retry_attempts": 1,
+        "read_retry_attempts": 1,
+    }
+}
 
 
 #: What PB (the emulator in strict mode) says when a product's productType changes.

@@ -24,6 +24,7 @@ from reconcile.errors import (
     Unavailable,
     ValidationFailed,
 )
+from reconcile.remote import wire
 
 #: Statuses worth another attempt (contract §8.1, §8.3).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -91,10 +92,25 @@ def error_from_response(response: httpx.Response, context: Context) -> RemoteErr
     cls, message = _STATUS_ERRORS.get(
         status, (_fallback_class(status), "PB answered with an unexpected status")
     )
+    if status == 404 and not _unified(response):
+        # A proxy's HTML page or an empty 404 is not PB saying "no such resource":
+        # read as absence, it would plan a create of something PB may hold.
+        cls = RemoteError
+        message = (
+            "PB answered 404 without its error object (a proxy or gateway in between?), "
+            "so whether the resource exists is unknown; nothing is written on that answer"
+        )
     details = details_of(response)
     if not details and response.content:
         message += f"; the body is not PB's error object: {_snippet(response)}"
     return context.error(cls, message, status, details)
+
+
+def _unified(response: httpx.Response) -> bool:
+    try:
+        return wire.is_unified_error(response.json())
+    except (ValueError, RecursionError):
+        return False
 
 
 def _fallback_class(status: int) -> type[RemoteError]:
