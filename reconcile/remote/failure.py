@@ -170,8 +170,18 @@ def error_from_transport(error: httpx.TransportError, context: Context) -> Remot
     return context.error(Unavailable, describe_transport_error(error))
 
 
+class DeadlineExceeded(httpx.ReadTimeout):
+    """One exchange outlived ``limits.request_deadline_seconds`` (a body that drips)."""
+
+
+class AnswerTooLarge(httpx.DecodingError):
+    """An answer larger than ``limits.max_response_bytes``: refused, not retried."""
+
+
 def describe_transport_error(error: httpx.TransportError) -> str:
     reason = str(error) or type(error).__name__
+    if isinstance(error, DeadlineExceeded):
+        return f"PB's answer is too slow: {reason}; the request may have been applied"
     if isinstance(error, httpx.ConnectTimeout):
         return f"could not connect to PB in time ({reason})"
     if isinstance(error, httpx.ConnectError):

@@ -26,7 +26,9 @@ from reconcile.errors import RemoteError
 from reconcile.remote import wire
 from reconcile.remote.failure import (
     RETRYABLE_STATUSES,
+    AnswerTooLarge,
     Context,
+    DeadlineExceeded,
     amended,
     error_from_response,
     error_from_transport,
@@ -197,14 +199,6 @@ class PacedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-class DeadlineExceeded(httpx.ReadTimeout):
-    """One exchange outlived ``limits.request_deadline_seconds`` (a body that drips)."""
-
-
-class AnswerTooLarge(httpx.DecodingError):
-    """An answer larger than ``limits.max_response_bytes``: refused, not retried."""
 
 
 def _too_large(ceiling: int, what: str) -> str:
