@@ -316,7 +316,12 @@ def read_bom(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta] | Unreadable:
         which = f"BOM {bom_id}" if bom_id else "a BOM"
         reason = f"PB holds {which} that reconcile cannot represent ({_problems(e)})"
         return Unreadable(bom_address(obj), reason)
-    return bom, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")), bom_id=bom_id)
+    meta = RemoteMeta(
+        pb_update_date=_text_or_none(obj.get("pbUpdateDate")),
+        bom_id=bom_id,
+        pb_create_date=_text_or_none(obj.get("pbCreateDate")),
+    )
+    return bom, meta
 
 
 def product_from_wire(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta]:
