@@ -29,10 +29,11 @@ from reconcile.plan.change import PlanWarning
 from reconcile.plan.freshness import Freshness, check_freshness
 from reconcile.plan.plan import ExistingCounts, Plan
 from reconcile.plan.warnings import add_inventory_warnings
-from reconcile.remote.apply import ApplyReport, apply_changes
+from reconcile.remote.apply import apply_changes
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import count_existing, fetch_current_state, fetch_inventory, reread
 from reconcile.remote.progress import NO_PROGRESS, Progress
+from reconcile.remote.report import ApplyReport
 from reconcile.settings import Environment, Settings
 
 

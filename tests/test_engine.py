@@ -16,7 +16,7 @@ from reconcile.environments import connect
 from reconcile.errors import RemoteStateError, StalePlan, UnsafePlan
 from reconcile.models import BomKey, ProductKey
 from reconcile.plan.plan import Plan
-from reconcile.remote.apply import ApplyReport
+from reconcile.remote.report import ApplyReport
 from tests.support.world import CLIENT, World, bom, make_world, product, remote
 
 EXAMPLES = Path(__file__).parent.parent / "catalog-examples"

@@ -28,7 +28,7 @@ from reconcile.errors import Problem, ReconcileError
 
 if TYPE_CHECKING:
     from reconcile.plan.plan import Plan
-    from reconcile.remote.apply import ApplyReport
+    from reconcile.remote.report import ApplyReport
 
 T = TypeVar("T")
 

@@ -28,7 +28,7 @@ from reconcile.errors import EXIT_APPLY_FAILED, EXIT_CHANGES, EXIT_OK, Reconcile
 if TYPE_CHECKING:
     from reconcile.engine import PlanResult
     from reconcile.plan.plan import Plan
-    from reconcile.remote.apply import ApplyReport
+    from reconcile.remote.report import ApplyReport
 
 PLAN_FORMATS = ("text", "markdown", "json")
 EXIT_INTERRUPTED = 130

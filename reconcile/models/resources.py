@@ -53,6 +53,8 @@ class RemoteMeta:
 
     pb_update_date: str | None = None
     bom_id: str | None = None  # PB-assigned billOfMaterialId; None for products
+    #: PB's creation stamp (BOMs): the survivor order of duplicates (``remote.duplicates``).
+    pb_create_date: str | None = None
 
 
 @dataclass

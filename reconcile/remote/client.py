@@ -80,7 +80,7 @@ class PBClient:
         self.pacer = pacer or Pacer(limits.requests_per_second, limits.max_in_flight)
         self._session = Session(
             base_url=self.base_url,
-            transport=PacedTransport(inner, self.pacer, self._count_request),
+            transport=PacedTransport(inner, self.pacer, self._count_request, limits),
             limits=limits,
             ids=TransactionIds(self.run_id),
             redact=self._redact,
@@ -164,10 +164,22 @@ class PBClient:
         )
 
     async def get_product(self, client_id: str, sku: str) -> Json | None:
-        """One product by SKU, or None if PB has none."""
+        """One product by SKU, or None if PB has none: only a 404 carrying PB's error
+        object means none; an answer about another product is an error."""
         path = f"{wire.PRODUCTS_PATH}/{quote(sku, safe='')}"
-        call = Call("product.get", f"product.{sku}", "GET", path)
+        call = Call("product.get", f"product.{sku}", "GET", path, read=True)
         call.params = {wire.CLIENT_ID_PARAM: client_id}
+        call.check = lambda answer: wire.product_answer_problem(answer, client_id, sku)
+        try:
+            return await self._session.run(call)
+        except NotFoundError:
+            return None
+
+    async def get_bom(self, bom_id: str) -> Json | None:
+        """One BOM by PB's id (overview page), whatever its state; None on PB's 404."""
+        path = f"{wire.BOMS_PATH}/{quote(bom_id, safe='')}"
+        call = Call("bom.get", f"bom id {bom_id}", "GET", path, read=True)
+        call.check = lambda answer: wire.bom_answer_problem(answer, bom_id)
         try:
             return await self._session.run(call)
         except NotFoundError:
@@ -184,13 +196,13 @@ class PBClient:
         default window of PB's search is widened by ``wire.product_window_search_fields``);
         pass ``[]`` to send no filter at all."""
         fields = wire.product_window_search_fields() if search_fields is None else search_fields
-        body = search_body(client_id, fields, sort)
+        body = search_body(client_id, fields, sort, "products")
         search = Search("product.search", wire.PRODUCTS_SEARCH_PATH, body, "products")
         return self._pager.paged(search, on_page)
 
     async def search_products_page(self, client_id: str, page: int, size: int) -> Json:
         """One raw page of the product search (used by ``doctor``)."""
-        body = search_body(client_id, wire.product_window_search_fields(), None)
+        body = search_body(client_id, wire.product_window_search_fields(), None, "products")
         search = Search("product.search", wire.PRODUCTS_SEARCH_PATH, body, "products")
         return await self._pager.page(search, page, size)
 
@@ -223,7 +235,7 @@ class PBClient:
         fields = list(search_fields or [])
         if include_inactive:
             fields.append(dict(wire.BOM_INCLUDE_INACTIVE))
-        body = search_body(client_id, fields, None)
+        body = search_body(client_id, fields, None, "boms")
         return self._pager.paged(Search("bom.search", wire.BOMS_SEARCH_PATH, body, "boms"), on_page)
 
     async def search_boms_page(
@@ -231,7 +243,7 @@ class PBClient:
     ) -> Json:
         """One raw page of the BOM search (its ``totalElements`` counts the client's BOMs)."""
         fields = [dict(wire.BOM_INCLUDE_INACTIVE)] if include_inactive else []
-        body = search_body(client_id, fields, None)
+        body = search_body(client_id, fields, None, "boms")
         search = Search("bom.search", wire.BOMS_SEARCH_PATH, body, "boms")
         return await self._pager.page(search, page, size)
 
@@ -244,7 +256,7 @@ class PBClient:
         on_page: OnPage | None = None,
     ) -> AsyncIterator[Json]:
         """Every inventory record matching."""
-        body = search_body(client_id, list(search_fields or []), None)
+        body = search_body(client_id, list(search_fields or []), None, "inventory")
         search = Search("inventory.snapshot", wire.INVENTORY_SNAPSHOT_PATH, body, "inventory")
         return self._pager.paged(search, on_page)
 

@@ -24,6 +24,7 @@ from reconcile.errors import (
     Unavailable,
     ValidationFailed,
 )
+from reconcile.remote import wire
 
 #: Statuses worth another attempt (contract §8.1, §8.3).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -77,10 +78,7 @@ _STATUS_ERRORS: dict[int, tuple[type[RemoteError], str]] = {
     ),
     404: (NotFoundError, "PB has no such resource"),
     405: (RemoteError, "PB does not allow this method on this path"),
-    429: (
-        RateLimited,
-        "PB is throttling requests; lower `limits.requests_per_second` in reconcile.yaml",
-    ),
+    429: (RateLimited, "PB is throttling requests (HTTP 429)"),
     500: (Unavailable, "PB had an internal error"),
     502: (Unavailable, "a gateway in front of PB got no valid answer (bad gateway)"),
     503: (Unavailable, "PB is unavailable (maintenance or overload)"),
@@ -94,10 +92,25 @@ def error_from_response(response: httpx.Response, context: Context) -> RemoteErr
     cls, message = _STATUS_ERRORS.get(
         status, (_fallback_class(status), "PB answered with an unexpected status")
     )
+    if status == 404 and not _unified(response):
+        # A proxy's HTML page or an empty 404 is not PB saying "no such resource":
+        # read as absence, it would plan a create of something PB may hold.
+        cls = RemoteError
+        message = (
+            "PB answered 404 without its error object (a proxy or gateway in between?), "
+            "so whether the resource exists is unknown; nothing is written on that answer"
+        )
     details = details_of(response)
     if not details and response.content:
         message += f"; the body is not PB's error object: {_snippet(response)}"
     return context.error(cls, message, status, details)
+
+
+def _unified(response: httpx.Response) -> bool:
+    try:
+        return wire.is_unified_error(response.json())
+    except (ValueError, RecursionError):
+        return False
 
 
 def _fallback_class(status: int) -> type[RemoteError]:
@@ -157,8 +170,18 @@ def error_from_transport(error: httpx.TransportError, context: Context) -> Remot
     return context.error(Unavailable, describe_transport_error(error))
 
 
+class DeadlineExceeded(httpx.ReadTimeout):
+    """One exchange outlived ``limits.request_deadline_seconds`` (a body that drips)."""
+
+
+class AnswerTooLarge(httpx.DecodingError):
+    """An answer larger than ``limits.max_response_bytes``: refused, not retried."""
+
+
 def describe_transport_error(error: httpx.TransportError) -> str:
     reason = str(error) or type(error).__name__
+    if isinstance(error, DeadlineExceeded):
+        return f"PB's answer is too slow: {reason}; the request may have been applied"
     if isinstance(error, httpx.ConnectTimeout):
         return f"could not connect to PB in time ({reason})"
     if isinstance(error, httpx.ConnectError):

@@ -9,8 +9,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, NoReturn
 
+from reconcile.errors import RemoteStateError
 from reconcile.remote import wire
 from reconcile.remote.transport import Call, Session
 
@@ -29,10 +30,10 @@ class Search:
     resource: str
 
 
-def search_body(client_id: str, fields: list[Json], sort: list[str] | None) -> Json:
+def search_body(client_id: str, fields: list[Json], sort: list[str] | None, resource: str) -> Json:
+    """A search request body; without ``sort``, the walk's explicit stable order."""
     body: Json = {"clientId": client_id, wire.SEARCH_FIELDS_FIELD: fields}
-    if sort:
-        body[wire.SORT_FIELD] = sort
+    body[wire.SORT_FIELD] = sort or list(wire.SEARCH_SORT[resource])
     return body
 
 
@@ -55,47 +56,45 @@ class Pager:
         call = Call(search.operation, f"page {page}", "POST", search.path, search.body)
         call.params = {wire.PAGE_PARAM: page, wire.SIZE_PARAM: size}
         call.check = lambda answer: wire.page_problem(answer, search.resource)
+        call.read = True
         return await self._session.run(call)
 
     async def paged(self, search: Search, on_page: OnPage | None) -> AsyncIterator[Json]:
         """Page 1, then the remaining pages concurrently, yielded in page order.
 
-        Later pages are asked with the page size PB actually used on page 1 (it may cap
-        the size asked), and the walk follows ``totalPages``/``last``.
+        Strict (an answer not understood is an error, never "nothing there"): page 1
+        must not deny being the first; later pages are asked with the size PB served on
+        page 1; the walk stops at ceil(totalElements / size) (or ``totalPages``, or the
+        first short page) and never beyond ``limits.max_search_pages``; a page that
+        repeats an object already seen is an error; and the distinct objects read must
+        number ``totalElements`` when PB gave it.
         """
-        resource = search.resource
         first = await self.page(search, wire.FIRST_PAGE, self._session.limits.page_size)
-        items = wire.results_of(first, resource)
-        size = _positive_int(first.get(wire.PAGE_SIZE_FIELD)) or len(items) or 1
-        total = _positive_int(first.get(wire.TOTAL_PAGES_FIELD))
-        progress = _Progress(on_page, total or 1)
+        walk = _Walk(search, first, self._session.limits.max_search_pages)
+        progress = _Progress(on_page, walk.pages or 1)
         progress.page_done()
-        for item in items:
+        for item in walk.take(first, wire.FIRST_PAGE):
             yield item
-        if _is_last(first, wire.FIRST_PAGE, total, items, size):
-            return
         page_no, page = wire.FIRST_PAGE, first
-        if total is not None and total > wire.FIRST_PAGE:
-            numbers = range(2, total + 1)
-            pages = self._concurrent_pages(search, numbers, size)
+        if walk.pages is not None and walk.pages > wire.FIRST_PAGE:
+            pages = self._concurrent_pages(search, range(2, walk.pages + 1), walk.size)
             async with aclosing(pages):
-                page_no = wire.FIRST_PAGE
                 async for page in pages:
                     page_no += 1
                     progress.page_done()
-                    items = wire.results_of(page, resource)
-                    for item in items:
+                    for item in walk.take(page, page_no):
                         yield item
-                    if not items:  # the pages ran out before the announced total
+                    if walk.ended:
                         break
-        # Unknown page count, or more pages appeared meanwhile: walk on one by one.
-        while not _is_last(page, page_no, None, wire.results_of(page, resource), size):
+        while not walk.ended and walk.pages is None:  # no count announced: page to a short one
             page_no += 1
-            page = await self.page(search, page_no, size)
+            walk.check_ceiling(page_no)
+            page = await self.page(search, page_no, walk.size)
             progress.grow(page_no)
             progress.page_done()
-            for item in wire.results_of(page, resource):
+            for item in walk.take(page, page_no):
                 yield item
+        walk.check_total()
 
     async def _concurrent_pages(
         self, search: Search, numbers: range, size: int
@@ -140,15 +139,74 @@ class _Progress:
         self.total = max(self.total, page_no)
 
 
-def _is_last(page: Json, page_no: int, total: int | None, items: list[Json], size: int) -> bool:
-    if not items:  # past the end, whatever `last` or `totalPages` claim
-        return True
-    last = page.get(wire.LAST_PAGE_FIELD)
-    if isinstance(last, bool):
-        return last
-    if total is not None:
-        return page_no >= total
-    return len(items) < size
+class _Walk:
+    """The rules of one strict walk through a search's pages."""
+
+    def __init__(self, search: Search, first: Json, ceiling: int) -> None:
+        self.search = search
+        self.ceiling = ceiling
+        self.seen: set[str] = set()
+        self.count = 0
+        self.ended = False
+        if first.get(wire.FIRST_FIELD) is False:
+            self.fail(f"page {wire.FIRST_PAGE} says it is not the first (`first: false`)")
+        items = wire.results_of(first, search.resource)
+        self.total = wire.count_field(first, wire.TOTAL_ELEMENTS_FIELD)
+        self.size = _positive_int(first.get(wire.PAGE_SIZE_FIELD)) or len(items) or 1
+        self.pages = self._pages(first)
+        if self.pages is not None:
+            self.check_ceiling(self.pages)
+
+    def _pages(self, first: Json) -> int | None:
+        """How many pages to read: from totalElements when given, else totalPages."""
+        if self.total is not None:
+            return math.ceil(self.total / self.size)
+        announced = _positive_int(first.get(wire.TOTAL_PAGES_FIELD))
+        if announced is None and first.get(wire.TOTAL_PAGES_FIELD) is not None:
+            return None if first.get(wire.LAST_PAGE_FIELD) is not True else 1
+        return announced
+
+    def take(self, page: Json, page_no: int) -> list[Json]:
+        items = wire.results_of(page, self.search.resource)
+        for item in items:
+            key = wire.identity(item, self.search.resource)
+            if key is None:
+                continue
+            if key in self.seen:
+                self.fail(
+                    f"page {page_no} repeats an object an earlier page held ({key}); the "
+                    "order shifted under the walk or PB ignores the page number"
+                )
+            self.seen.add(key)
+        self.count += len(items)
+        last = page.get(wire.LAST_PAGE_FIELD)
+        short = len(items) < self.size
+        at_end = self.pages is not None and page_no >= self.pages
+        self.ended = not items or short or last is True or at_end
+        return items
+
+    def check_ceiling(self, pages: int) -> None:
+        if pages > self.ceiling:
+            self.fail(
+                f"the walk would need {pages:,} pages, more than `limits.max_search_pages` "
+                f"({self.ceiling:,}); raise it if the account really holds that much"
+            )
+
+    def check_total(self) -> None:
+        if self.total is not None and self.count != self.total:
+            self.fail(
+                f"the search announced {self.total:,} results ({wire.TOTAL_ELEMENTS_FIELD}) "
+                f"but its pages held {self.count:,}; what is missing would be planned as "
+                "absent, so nothing is planned"
+            )
+
+    def fail(self, problem: str) -> NoReturn:
+        raise RemoteStateError(
+            f"PB's search answer cannot be trusted: {problem}. Run `reconcile probe` to "
+            "check this account's search",
+            operation=self.search.operation,
+            resource=f"{self.search.resource} search",
+        )
 
 
 def _positive_int(value: Any) -> int | None:

@@ -11,6 +11,7 @@ limiter and in-flight bound (``ratelimit.py``). Per request: a fresh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,9 @@ from reconcile.errors import RemoteError
 from reconcile.remote import wire
 from reconcile.remote.failure import (
     RETRYABLE_STATUSES,
+    AnswerTooLarge,
     Context,
+    DeadlineExceeded,
     amended,
     error_from_response,
     error_from_transport,
@@ -87,6 +90,8 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     #: Vets a 2xx answer: the reason it cannot be used, or None.
     check: Callable[[Json], str | None] | None = None
+    #: A read (GET, search): idempotent, so it gets ``limits.read_retry_attempts``.
+    read: bool = False
 
 
 class Stamp:
@@ -130,11 +135,16 @@ class PacedTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport, pacer: Pacer, on_request: Callable[[], None]
+        self,
+        inner: httpx.AsyncBaseTransport,
+        pacer: Pacer,
+        on_request: Callable[[], None],
+        limits: Limits | None = None,
     ) -> None:
         self._inner = inner
         self._pacer = pacer
         self._on_request = on_request
+        self._limits = limits or Limits()
 
     async def __aenter__(self) -> PacedTransport:
         await self._inner.__aenter__()
@@ -144,11 +154,20 @@ class PacedTransport(httpx.AsyncBaseTransport):
         async with self._pacer.slot():
             self._on_request()
             started = time.monotonic()
-            response = await self._inner.handle_async_request(request)
+            deadline = self._limits.request_deadline_seconds
             try:
-                content = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
+                async with asyncio.timeout(deadline):
+                    response = await self._inner.handle_async_request(request)
+                    try:
+                        content = await self._read_body(response)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise DeadlineExceeded(
+                    f"the whole exchange did not finish within {deadline:g} s "
+                    "(`limits.request_deadline_seconds`)",
+                    request=request,
+                ) from None
         log.debug(
             "%s %s -> %s in %.0f ms [%s]",
             request.method,
@@ -164,8 +183,26 @@ class PacedTransport(httpx.AsyncBaseTransport):
             extensions=response.extensions,
         )
 
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The raw body, refused as soon as it outgrows ``limits.max_response_bytes``."""
+        ceiling = self._limits.max_response_bytes
+        announced = response.headers.get("content-length", "")
+        if announced.isdigit() and int(announced) > ceiling:
+            raise AnswerTooLarge(_too_large(ceiling, f"announces {int(announced):,} bytes"))
+        chunks, size = [], 0
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > ceiling:
+                raise AnswerTooLarge(_too_large(ceiling, f"ran past {ceiling:,} bytes"))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _too_large(ceiling: int, what: str) -> str:
+    return f"the answer {what}, more than `limits.max_response_bytes` ({ceiling:,}); refused unread"
 
 
 class Session:
@@ -253,10 +290,11 @@ class Session:
     async def retrying(self, call: Call, attempt: Callable[[], Awaitable[T]]) -> T:
         started = time.monotonic()
         attempts = 0
+        throttled: list[int] = []  # the attempts PB answered 429
         try:
             async for retry in stamina.retry_context(
                 on=self._should_retry(call, started),
-                attempts=self.limits.retry_attempts,
+                attempts=self.attempts(call),
                 timeout=self.limits.retry_timeout_seconds,
                 wait_initial=self.limits.retry_wait_initial_seconds,
                 wait_max=self.limits.retry_wait_max_seconds,
@@ -264,10 +302,26 @@ class Session:
             ):
                 with retry:
                     attempts += 1
-                    return await attempt()
+                    try:
+                        return await attempt()
+                    except Retry as failure:
+                        if failure.error.status == 429:
+                            throttled.append(attempts)
+                        raise
         except Retry as final:
-            raise _gave_up(final, attempts, time.monotonic() - started) from final.__cause__
+            elapsed = time.monotonic() - started
+            raise _gave_up(final, attempts, elapsed, len(throttled), self.limits) from (
+                final.__cause__
+            )
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    def attempts(self, call: Call) -> int:
+        """Reads are idempotent and get more attempts than writes (a bad hour of faults
+        must not stop a plan); both stay inside ``retry_timeout_seconds``."""
+        limits = self.limits
+        if call.read:
+            return max(limits.read_retry_attempts, limits.retry_attempts)
+        return limits.retry_attempts
 
     def _should_retry(self, call: Call, started: float) -> Callable[[Exception], bool | float]:
         def decide(error: Exception) -> bool | float:
@@ -339,8 +393,12 @@ class Session:
         return response
 
 
-def _gave_up(final: Retry, attempts: int, elapsed: float) -> RemoteError:
+def _gave_up(
+    final: Retry, attempts: int, elapsed: float, throttled: int, limits: Limits
+) -> RemoteError:
     error = final.error
+    if error.status == 429 and not final.wait_too_long:
+        return amended(error, _throttle_advice(attempts, elapsed, throttled, limits))
     if final.wait_too_long:
         reason = (
             f"PB asked to wait {final.retry_after:.0f} s (Retry-After), beyond the retry "
@@ -350,3 +408,18 @@ def _gave_up(final: Retry, attempts: int, elapsed: float) -> RemoteError:
         plural = "s" if attempts != 1 else ""
         reason = f"gave up after {attempts} attempt{plural} in {elapsed:.1f} s"
     return amended(error, reason)
+
+
+def _throttle_advice(attempts: int, elapsed: float, throttled: int, limits: Limits) -> str:
+    """A throttle on every attempt is a sustained limit: the rate is the fix. A throttle
+    among other faults is transient: running again later is."""
+    if throttled >= attempts:
+        return (
+            f"throttled on all {attempts} attempts over {elapsed:.1f} s, a sustained limit: "
+            f"lower `limits.requests_per_second` (now {limits.requests_per_second:g}) "
+            "in reconcile.yaml"
+        )
+    return (
+        f"gave up after {attempts} attempts in {elapsed:.1f} s, {throttled} of them "
+        "throttled: a transient throttle among other faults; run again later"
+    )

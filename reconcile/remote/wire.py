@@ -50,6 +50,16 @@ RESULTS_FIELDS: dict[str, tuple[str, ...]] = {
     "inventory": ("content", "inventory", "inventorySnapshots"),
 }
 FIRST_PAGE = 1  # DOC: pages are 1-based
+FIRST_FIELD = "first"  # DOC §9: true on page 1
+#: DOC (§6.5, §7.5): sort entries are "<property>-<asc|desc>" over the dates. A walk sends
+#: an explicit order so that pages cannot shift under it; pbCreateDate never changes, so
+#: an object created during the walk lands after the pages already read. ASSUME the
+#: inventory snapshot sorts by sku (§10).
+SEARCH_SORT: dict[str, list[str]] = {
+    "products": ["pbCreateDate-asc"],
+    "boms": ["pbCreateDate-asc"],
+    "inventory": ["sku-asc"],
+}
 PAGE_PARAM, SIZE_PARAM = "page", "size"  # DOC: query parameters of every search (§9)
 TOTAL_PAGES_FIELD, LAST_PAGE_FIELD, PAGE_SIZE_FIELD = "totalPages", "last", "size"  # DOC §9
 TOTAL_ELEMENTS_FIELD = "totalElements"  # DOC §9: items in the whole result set
@@ -155,6 +165,18 @@ def page_problem(page: Mapping[str, Any], resource: str) -> str | None:
     return None
 
 
+def identity(item: Mapping[str, Any], resource: str) -> str | None:
+    """What makes a search result one object, to tell a page that repeats objects already
+    seen: the SKU of a product, the id of a BOM (else its key); None for inventory records,
+    which may repeat a SKU across nodes."""
+    if resource == "products":
+        return _json_text(item.get("sku"))
+    if resource == "boms":
+        bom_id = item.get(BOM_ID_FIELD)
+        return f"id {bom_id}" if bom_id is not None else f"key {bom_address(item)}"
+    return None
+
+
 def count_field(page: Mapping[str, Any], name: str) -> int | None:
     """A non-negative integer field of a page (``totalElements``, ``totalPages``), else None."""
     return _count_field(page, name)
@@ -192,6 +214,16 @@ def is_unified_error(body: Any) -> bool:
         and bool(errors)
         and all(isinstance(e, Mapping) and UNIFIED_ERROR_CODE_FIELD in e for e in errors)
     )
+
+
+def bom_answer_problem(obj: Any, bom_id: str) -> str | None:
+    """Why a GET BOM answer is not the BOM asked for, or None."""
+    if not isinstance(obj, Mapping):
+        return f"the answer is {_json_kind(obj)}, not a BOM object"
+    got = obj.get(BOM_ID_FIELD)
+    if got is None or str(got) != bom_id:
+        return f"the answer is about BOM id {_json_text(got)}, not {_json_text(bom_id)}"
+    return None
 
 
 def product_answer_problem(obj: Any, client_id: str, sku: str) -> str | None:
@@ -284,7 +316,12 @@ def read_bom(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta] | Unreadable:
         which = f"BOM {bom_id}" if bom_id else "a BOM"
         reason = f"PB holds {which} that reconcile cannot represent ({_problems(e)})"
         return Unreadable(bom_address(obj), reason)
-    return bom, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")), bom_id=bom_id)
+    meta = RemoteMeta(
+        pb_update_date=_text_or_none(obj.get("pbUpdateDate")),
+        bom_id=bom_id,
+        pb_create_date=_text_or_none(obj.get("pbCreateDate")),
+    )
+    return bom, meta
 
 
 def product_from_wire(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta]:

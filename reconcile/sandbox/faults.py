@@ -39,9 +39,13 @@ class ScriptedFault:
     after_commit: bool = False
     times: int = 1
     retry_after: float | None = None
+    #: Exactly this path (a BOM create, not the BOM search below the same prefix).
+    path: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() not in ("*", method):
+            return False
+        if self.path is not None and path != self.path:
             return False
         return not self.path_prefix or path.startswith(self.path_prefix)
 
@@ -53,6 +57,7 @@ class ScriptedFault:
             "after_commit": self.after_commit,
             "times": self.times,
             "retry_after": self.retry_after,
+            "path": self.path,
         }
 
     @classmethod
@@ -64,7 +69,7 @@ class ScriptedFault:
         action = str(body.get("action"))
         if action not in c.FAULT_KINDS:
             problems.append(validation("action", f"must be one of {', '.join(c.FAULT_KINDS)}"))
-        for name in ("method", "path_prefix"):
+        for name in ("method", "path_prefix", "path"):
             if not isinstance(body.get(name), str | None):
                 problems.append(validation(name, "must be a string or null"))
         times = body.get("times", 1)
@@ -84,6 +89,7 @@ class ScriptedFault:
             body.get("after_commit", False),
             times,
             retry,
+            body.get("path"),
         )
 
 

@@ -13,9 +13,10 @@ from starlette.applications import Starlette
 from reconcile.models import Bom, BomComponent, Product, ProductDetails, ResourceSet
 from reconcile.plan.build import build_plan
 from reconcile.plan.freshness import check_freshness
-from reconcile.remote.apply import ApplyReport, apply_changes
+from reconcile.remote.apply import apply_changes
 from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import fetch_current_state
+from reconcile.remote.report import ApplyReport
 from reconcile.sandbox import SandboxConfig, Store
 from reconcile.settings import Credentials, Limits
 

@@ -180,7 +180,8 @@ class TestRetries:
         sandbox.admin.fault("503", method="GET", times=10, retry_after=0)
 
         with pytest.raises(Unavailable) as caught:
-            run(make_client(sandbox, retry_attempts=3), lambda c: c.get_product("C1", "A"))
+            client = make_client(sandbox, retry_attempts=2, read_retry_attempts=3)
+            run(client, lambda c: c.get_product("C1", "A"))
         error = caught.value
         assert error.exit_code == 4 and error.status == 503
         assert "gave up after 3 attempts" in str(error)
@@ -210,7 +211,20 @@ class TestRetries:
         sandbox.admin.fault("drop", method="GET", times=10)
 
         with pytest.raises(Unavailable, match="connection to PB broke"):
-            run(make_client(sandbox, retry_attempts=2), lambda c: c.get_product("C1", "A"))
+            client = make_client(sandbox, retry_attempts=2, read_retry_attempts=2)
+            run(client, lambda c: c.get_product("C1", "A"))
+
+    def test_reads_get_more_attempts_than_writes(self, sandbox: ServedSandboxHandle) -> None:
+        """Reads are idempotent: 6 faults in a row end a write (5 attempts) but a read
+        (10 attempts by default) comes through."""
+        sandbox.admin.load(products=[product("A")])
+        sandbox.admin.fault("503", method="GET", times=6, retry_after=0)
+        fast = {"retry_wait_initial_seconds": 0.01, "retry_wait_max_seconds": 0.01}
+        found = run(make_client(sandbox, **fast), lambda c: c.get_product("C1", "A"))
+        assert found is not None and found["sku"] == "A"
+        sandbox.admin.fault("503", method="PUT", times=6, retry_after=0)
+        with pytest.raises(Unavailable, match="gave up after 5 attempts"):
+            run(make_client(sandbox, **fast), lambda c: c.update_product("A", product("A")))
 
 
 class TestUnknownOutcome:
@@ -367,7 +381,7 @@ class TestPagination:
             return await collect(client.search_products("C1", on_page=break_the_rest))
 
         with pytest.raises(Unavailable, match=r"product\.search page 2: PB is unavailable"):
-            run(make_client(sandbox, retry_attempts=2), work)
+            run(make_client(sandbox, retry_attempts=2, read_retry_attempts=2), work)
 
     def test_boms_and_inventory_page_too(self, sandbox: ServedSandboxHandle) -> None:
         """BOM search (inactive on request) and the inventory snapshot walk every page."""

@@ -57,7 +57,12 @@ def call(sku: str, token_body: dict[str, Any] | None = None, method: str = "get"
             return await client.update_product(sku, {"sku": sku})
         return await client.get_product("C1", sku)
 
-    return run(asgi_client(fake_pb(body), "fake-key", "fake-secret", retry_attempts=2), work)
+    return run(
+        asgi_client(
+            fake_pb(body), "fake-key", "fake-secret", retry_attempts=2, read_retry_attempts=2
+        ),
+        work,
+    )
 
 
 class TestWhatIsSent:

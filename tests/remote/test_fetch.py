@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from reconcile.errors import RemoteStateError
+from reconcile.errors import RemoteError, RemoteStateError
 from reconcile.models import BomKey, ProductKey, ResourceSet
 from reconcile.plan.build import build_plan
 from reconcile.remote import wire
@@ -314,23 +314,20 @@ class OlderGetPage:
 class TestOtherClients:
     """Objects of another client never enter the current state, whatever PB answers."""
 
-    def test_get_fallback_ignores_another_clients_product(self, inprocess_sandbox: Sandbox) -> None:
-        """A GET that answers with another client's product with the same SKU is absent,
-        so a prune plan neither deactivates it nor collides with it."""
+    def test_get_answering_another_clients_product_is_an_error(
+        self, inprocess_sandbox: Sandbox
+    ) -> None:
+        """A GET that answers with another client's product with the same SKU says nothing
+        about ours: it is unreadable (exit 4), never "absent", so nothing is created on it."""
         app, _, config = inprocess_sandbox
         config.six_month_window_always = True  # every desired SKU goes through the GET
 
         async def work(client: PBClient) -> Any:
             await client.create_product({**wire_product("A"), "clientId": "OTHER"})
-            current = await fetch_current_state(client, CLIENT, desired_skus=["A"])
-            return current, await read_products(client, CLIENT, ["A"])
+            return await fetch_current_state(client, CLIENT, desired_skus=["A"])
 
-        current, read = run_behind(OlderGetPage(app), config, work)
-        assert current.products == {} and read == {}
-        plan = build_plan(
-            catalog(item("A")), current, environment="t", client_id=CLIENT, prune=True
-        )
-        assert [(c.action, c.key["clientId"]) for c in plan.changes] == [("create", CLIENT)]
+        with pytest.raises(RemoteError, match='the answer is about client "OTHER", not "ACME"'):
+            run_behind(OlderGetPage(app), config, work)
 
 
 class TestBoth:

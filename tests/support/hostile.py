@@ -46,12 +46,15 @@ class Rule:
 
 @dataclass
 class HostilePB:
-    """The proxy (an ASGI app); ``with served(hostile) as url`` puts it on loopback."""
+    """The proxy (an ASGI app); ``with served(hostile) as url`` puts it on loopback.
+    ``load`` puts fixtures in the emulator behind it."""
 
     config: SandboxConfig = field(default_factory=lambda: SandboxConfig(key=KEY, secret=SECRET))
     store: Store = field(default_factory=Store)
     rules: list[Rule] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: The base URL while ``served``.
+    url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -70,6 +73,11 @@ class HostilePB:
         when it does not start with ``/``) with ``answer``."""
         full = path if path.startswith("/") else f"{API}/{path}"
         self.rules.append(Rule(method, re.compile(full), answer, times, upstream_first))
+
+    def load(self, **fixtures: Any) -> None:
+        """Products, BOMs or inventory records straight into the emulator (not logged)."""
+        httpx.post(f"{self.url}/__sandbox/fixtures", json=fixtures).raise_for_status()
+        self.requests.clear()
 
     @property
     def writes(self) -> list[tuple[str, str]]:
@@ -122,6 +130,7 @@ def _relay(answer: httpx.Response) -> Response:
 def served(hostile: HostilePB) -> Iterator[str]:
     """Serve ``hostile`` on 127.0.0.1; yields its base URL."""
     with serve_in_thread(hostile) as server:
+        hostile.url = server.url
         yield server.url
 
 

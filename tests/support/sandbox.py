@@ -77,9 +77,11 @@ class SandboxAdmin:
         after_commit: bool = False,
         times: int = 1,
         retry_after: float | None = None,
+        path: str | None = None,
     ) -> list[dict[str, Any]]:
         """Script a fault for the next ``times`` matching requests; return pending faults."""
         body = {
+            "path": path,
             "action": action,
             "method": method,
             "path_prefix": path_prefix,

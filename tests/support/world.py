@@ -22,8 +22,8 @@ from reconcile import engine
 from reconcile.desired import load_settings
 from reconcile.environments import connect, sandbox_path
 from reconcile.models import ResourceSet
-from reconcile.remote.apply import ApplyReport
 from reconcile.remote.fetch import fetch_current_state
+from reconcile.remote.report import ApplyReport
 from reconcile.sandbox import SandboxConfig, Store, create_app
 from tests.support.client import run
 from tests.support.sandbox import SandboxAdmin
