@@ -117,7 +117,16 @@ class _Run:
             for c in self.changes
         ]
         requests = self.client.request_count - self.requests_before
-        return ApplyReport(results=results, interrupted=interrupted, requests=requests)
+        halted = None
+        if self.boms.blind_to is not None:
+            halted = (
+                f"PB's BOM search does not show the BOM created for {self.boms.blind_to}, so "
+                "no further BOM was created: running apply again would duplicate BOMs. Run "
+                "`reconcile probe` to check the BOM search"
+            )
+        return ApplyReport(
+            results=results, interrupted=interrupted, requests=requests, halted=halted
+        )
 
     def mark_applied(self, addresses: Collection[str]) -> None:
         """Report these changes done without a write: PB already holds their after."""

@@ -158,8 +158,10 @@ class BomWrites:
             direct, error = None, WriteError.of(e).message
         else:
             error = "GET by id does not find it either"
+        # Either way no later create of this run could be checked: the search that
+        # would re-check and confirm it cannot see new BOMs.
+        self.blind_to = change.address
         if direct is not None:
-            self.blind_to = change.address
             self.run.record(change, "failed", duplicates.SEARCH_BLIND.format(bom_id=bom_id))
         else:
             message = f"PB accepted the create (id {bom_id}), but its BOM search does not show it"

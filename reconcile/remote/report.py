@@ -27,6 +27,9 @@ class ApplyReport:
     results: list[ChangeResult] = field(default_factory=list)
     interrupted: bool = False
     requests: int = 0
+    #: Why the run stopped writing on purpose (PB's BOM search cannot see new BOMs): a
+    #: rerun would not finish the job, so the report says this instead of "apply again".
+    halted: str | None = None
 
     def with_status(self, status: Status) -> list[ChangeResult]:
         return [r for r in self.results if r.status == status]
@@ -38,6 +41,10 @@ class ApplyReport:
     def counts(self) -> dict[Status, int]:
         statuses: tuple[Status, ...] = ("done", "failed", "skipped", "not started")
         return {s: len(self.with_status(s)) for s in statuses}
+
+    def notes(self) -> list[ChangeResult]:
+        """Done changes with something to say (a BOM adopted, a duplicate resolved)."""
+        return [r for r in self.with_status("done") if r.message and r.message != ALREADY_APPLIED]
 
     @property
     def already_applied(self) -> int:

@@ -41,6 +41,7 @@ OPERATION_CODES: dict[str, str] = {
     "product.search": "PS",
     "bom.create": "BC",
     "bom.update": "BU",
+    "bom.get": "BG",
     "bom.search": "BS",
     "inventory.snapshot": "IS",
 }
