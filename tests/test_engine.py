@@ -467,3 +467,33 @@ def _as_if_seen_now(world: World, plan: Plan, key: BomKey) -> Plan:
         for c in plan.changes
     ]
     return plan.model_copy(update={"changes": changes})
+
+
+class TestNeverErase:
+    """A field PB holds that reconcile does not know survives every full replacement."""
+
+    def test_unknown_field_survives_an_update_of_the_description(self, world: World) -> None:
+        """PB's product carries `brand` (undocumented); the catalog changes its description:
+        the plan shows `brand` kept, the PUT carries it, and PB still holds it after."""
+        world.admin.load(products=[{**remote(product("A")), "brand": {"name": "Kiln"}}])
+        world.write(products=[product("A", description="new words")])
+        planned = world.plan().plan
+        (change,) = planned.changes
+        assert change.action == "update" and change.kept == {"brand": {"name": "Kiln"}}
+        assert [f.path for f in change.field_changes] == ["details.description"]
+        assert world.apply().succeeded
+        held = world.remote()
+        assert held.products[ProductKey(CLIENT, "A")].details.description == "new words"
+        assert dict(held.meta[ProductKey(CLIENT, "A")].kept) == {"brand": {"name": "Kiln"}}
+        assert not world.plan().plan.has_changes
+
+    def test_unknown_field_survives_a_prune_deactivation(self, world: World) -> None:
+        """Deactivating (a full PUT with active false) keeps the field as well."""
+        world.admin.load(
+            products=[remote(product("A")), {**remote(product("GONE")), "brand": "Kiln"}]
+        )
+        world.write(products=[product("A")])
+        assert world.apply(prune=True).succeeded
+        held = world.remote()
+        assert not held.products[ProductKey(CLIENT, "GONE")].active
+        assert dict(held.meta[ProductKey(CLIENT, "GONE")].kept) == {"brand": "Kiln"}

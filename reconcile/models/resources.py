@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,10 @@ class RemoteMeta:
     bom_id: str | None = None  # PB-assigned billOfMaterialId; None for products
     #: PB's creation stamp (BOMs): the survivor order of duplicates (``remote.duplicates``).
     pb_create_date: str | None = None
+    #: Top-level fields PB returned that the models do not know, as PB sent them: never
+    #: diffed (the catalog does not declare them), carried unchanged through every full
+    #: replacement so that a PUT cannot erase them.
+    kept: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)

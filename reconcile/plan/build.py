@@ -204,6 +204,7 @@ class _Planner:
             field_changes=field_changes,
             precondition=Precondition(pbUpdateDate=meta.pb_update_date, digest=digest(have)),
             remote_id=meta.bom_id,
+            kept=dict(meta.kept),
         )
 
 

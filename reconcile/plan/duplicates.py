@@ -53,4 +53,5 @@ def _deactivate(key: BomKey, bom: Bom, meta: RemoteMeta) -> Change:
         field_changes=[FieldChange(path="active", before=True, after=False)],
         precondition=Precondition(pbUpdateDate=meta.pb_update_date, digest=digest(bom)),
         remote_id=meta.bom_id,
+        kept=dict(meta.kept),
     )

@@ -146,7 +146,7 @@ class _Run:
         await self._confirm_products(batch)
 
     async def _bulk(self, batch: list[Change]) -> None:
-        items = [wire.bulk_item(_product(c), _bulk_operation(c)) for c in batch]
+        items = [wire.bulk_item(_product(c), _bulk_operation(c), c.kept) for c in batch]
         try:
             answer = await self.client.bulk_products(items)
         except ValidationFailed:
@@ -169,7 +169,8 @@ class _Run:
             if change.action == "create":
                 await self.client.create_product(wire.product_to_wire(product))
             else:
-                await self.client.update_product(product.sku, wire.product_to_wire(product))
+                body = wire.product_to_wire(product, change.kept)
+                await self.client.update_product(product.sku, body)
         except RemoteError as e:
             self.errors[change.address] = WriteError.of(e)
 

@@ -102,7 +102,7 @@ class BomWrites:
         return free
 
     async def _create_or_update(self, change: Change) -> None:
-        body = wire.bom_to_wire(_bom(change))
+        body = wire.bom_to_wire(_bom(change), change.kept)
         try:
             if change.action == "create":
                 answer = await self.run.client.create_bom(body)

@@ -196,14 +196,26 @@ class TestBomHistory:
 class TestUnreadable:
     """An object reconcile cannot represent is set aside by address; the read goes on."""
 
-    def test_unknown_field_sets_one_product_aside(self, sandbox: ServedSandboxHandle) -> None:
-        """A product with an unknown top-level field is listed with the reason, and the
-        rest of the account is read as usual."""
+    def test_unknown_field_is_kept_not_refused(self, sandbox: ServedSandboxHandle) -> None:
+        """A product with an undocumented top-level field is readable: the field is kept
+        as PB sent it (to be written back with every full replacement), never diffed."""
         sandbox.admin.load(products=[wire_product("ODD", brand="Acme"), wire_product("OK")])
+        current = served(sandbox, current_state)
+        assert set(current.products) == {ProductKey(CLIENT, "OK"), ProductKey(CLIENT, "ODD")}
+        assert current.unreadable == {}
+        assert dict(current.meta[ProductKey(CLIENT, "ODD")].kept) == {"brand": "Acme"}
+        assert dict(current.meta[ProductKey(CLIENT, "OK")].kept) == {}
+
+    def test_a_value_outside_the_rules_sets_one_product_aside(
+        self, sandbox: ServedSandboxHandle
+    ) -> None:
+        """A product with a documented field holding a value the rules refuse is listed with
+        the reason, and the rest of the account is read as usual."""
+        sandbox.admin.load(products=[wire_product("ODD", productType="GADGET"), wire_product("OK")])
         current = served(sandbox, current_state)
         assert set(current.products) == {ProductKey(CLIENT, "OK")}
         assert set(current.unreadable) == {"product.ODD"}
-        assert "brand" in current.unreadable["product.ODD"]
+        assert "productType" in current.unreadable["product.ODD"]
 
     def test_invalid_bom_is_listed_under_its_key(self, sandbox: ServedSandboxHandle) -> None:
         """A BOM with a value outside the rules is listed as bom.<sku>@<node>, with its id."""
@@ -232,9 +244,9 @@ class TestUnreadable:
             plan = build_plan(
                 catalog(item("A", description="new")), current, environment="t", client_id=CLIENT
             )
-            sandbox.admin.load(products=[wire_product("A", brand="Acme")])
+            sandbox.admin.load(products=[wire_product("A", productType="GADGET")])
             again = await reread(client, CLIENT, plan.changes)
-            with pytest.raises(RemoteStateError, match=r"product\.A.*brand") as caught:
+            with pytest.raises(RemoteStateError, match=r"product\.A.*productType") as caught:
                 await read_products(client, CLIENT, ["A"])
             assert not again.products
             return again, str(caught.value)
