@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from reconcile.cli.console import fail, safe
+from reconcile.cli.options import dir_argument
 from reconcile.errors import EXIT_INVALID, EXIT_OK, CatalogError, Problem, UsageError
 
 # ---- validate (catalog language: reconcile.desired) ----
@@ -50,7 +51,7 @@ def _problem_summary(problems: Sequence[Problem]) -> str:
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@dir_argument()
 @click.option(
     "--format",
     "output_format",
@@ -60,6 +61,8 @@ def _problem_summary(problems: Sequence[Problem]) -> str:
 )
 def validate(directory: pathlib.Path, output_format: str | None) -> int:
     """Check the catalog in DIRECTORY offline; report every problem at file:line:col.
+
+    DIRECTORY defaults to the nearest one holding reconcile.yaml, here or above.
 
     Exits 0 when the catalog is valid (warnings are printed), 3 when it is not.
     """
