@@ -26,6 +26,7 @@ from reconcile.cli.catalog import (
 )
 from reconcile.cli.console import Output, fail
 from reconcile.cli.doctor import doctor
+from reconcile.cli.drift import drift_command
 from reconcile.cli.imports import import_command
 from reconcile.cli.options import add_global_options
 from reconcile.cli.plans import apply_command, plan_command, show_command
@@ -64,6 +65,7 @@ for command in (
     plan_command,
     apply_command,
     show_command,
+    drift_command,
     import_command,
     sandbox_group,
     doctor,

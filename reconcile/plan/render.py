@@ -16,6 +16,7 @@ from typing import Any
 from rich.text import Text
 
 from reconcile.plan.change import Action, Change, Kind
+from reconcile.plan.kits import Edge, KitTree, kit_tree
 from reconcile.plan.markdown import comment_marker, render_markdown
 from reconcile.plan.plan import KINDS, WRITE_ACTIONS, Plan
 from reconcile.plan.wording import (
@@ -84,6 +85,7 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
     out.line()
     for change in plan.changes:
         _text_change(out, change)
+        _text_kit_tree(out, kit_tree(change, plan))
     _text_deactivations(out, plan)
     _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
@@ -110,7 +112,37 @@ def _text_change(out: _TextWriter, change: Change) -> None:
             out.add(old, "red" if change.action != "create" else "")
             out.add(ARROW, "dim")
         out.line(new, "green")
+    if change.kind != "bom":
+        out.line()
+
+
+# The kit tree: a changed kit's bill of materials, indented, edges marked.
+
+_TREE_MARKS = {"added": ("+ ", "green", "  (added)"), "removed": ("- ", "red", "  (removed)")}
+
+
+def _text_kit_tree(out: _TextWriter, tree: KitTree | None) -> None:
+    """After a BOM change's fields: the kit and its components as a tree, quantities
+    before → after, added and removed components marked, nested kits below theirs."""
+    if tree is None:
+        return
+    out.line(f"      kit {tree.kit}" + (f" @ {tree.node}" if tree.node else ""), "bold")
+    _text_edges(out, tree.edges, "      ")
     out.line()
+
+
+def _text_edges(out: _TextWriter, edges: Sequence[Edge], indent: str) -> None:
+    for index, edge in enumerate(edges):
+        last = index == len(edges) - 1
+        mark, style, note = _TREE_MARKS.get(edge.state, ("", "", ""))
+        if edge.state == "changed":
+            style, note = "yellow", f"  (was {edge.before})"
+        out.add(f"{indent}{'└── ' if last else '├── '}")
+        out.line(
+            f"{mark}{edge.after if edge.after is not None else edge.before} × {edge.sku}{note}",
+            style,
+        )
+        _text_edges(out, edge.children, indent + ("    " if last else "│   "))
 
 
 def _past(action: Action) -> str:
