@@ -126,7 +126,7 @@ def render_drift_markdown(drift: Drift, *, max_chars: int = MAX_MARKDOWN_CHARS) 
     if drift.unreadable:
         lines += [f"### Unreadable in PB ({len(drift.unreadable)})", ""]
         lines += [f"- {markdown_text(note)}" for note in drift.unreadable[:LISTED]]
-        lines += _more(len(drift.unreadable)) + [""]
+        lines += [*_more(len(drift.unreadable)), ""]
     head = "\n".join(lines) + "\n"
     if not plan.has_changes:
         return head

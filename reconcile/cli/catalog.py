@@ -126,8 +126,15 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     """Every JSON Schema the tool publishes, as (file name, schema); append new ones here."""
     from reconcile.desired import schema_documents as catalog_documents
     from reconcile.plan.plan import Plan
+    from reconcile.plan.summary_json import PlanSummary, summary_schema
+    from reconcile.remote.report import ApplySummary
 
-    return [*catalog_documents(), ("plan.schema.json", Plan.json_schema())]
+    return [
+        *catalog_documents(),
+        ("plan.schema.json", Plan.json_schema()),
+        ("plan-summary.schema.json", summary_schema(PlanSummary, "plan-summary.schema.json")),
+        ("apply-summary.schema.json", summary_schema(ApplySummary, "apply-summary.schema.json")),
+    ]
 
 
 @click.command()

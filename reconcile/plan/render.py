@@ -15,10 +15,10 @@ from typing import Any
 
 from rich.text import Text
 
-from reconcile.plan.change import Action, Change, Kind
+from reconcile.plan.change import Action, Change
 from reconcile.plan.kits import Edge, KitTree, kit_tree
 from reconcile.plan.markdown import comment_marker, render_markdown
-from reconcile.plan.plan import KINDS, WRITE_ACTIONS, Plan
+from reconcile.plan.plan import Plan
 from reconcile.plan.wording import (
     ARROW,
     DECLARED_INACTIVE,
@@ -187,21 +187,6 @@ def _text_list(out: _TextWriter, title: str, items: Sequence[str], style: str) -
 
 def render_summary_json(plan: Plan, safety: Safety) -> dict[str, Any]:
     """The counts a pipeline branches on (``--summary-json``), plus the safety verdict."""
-    reasons = plan.safety_report(safety)
-    counts: dict[Kind, dict[str, int]] = {
-        kind: plan.summary.of(kind).model_dump() for kind in KINDS
-    }
-    return {
-        "format_version": plan.format_version,
-        "environment": plan.environment,
-        "client_id": plan.client_id,
-        "has_changes": plan.has_changes,
-        "fingerprint": plan.fingerprint(),
-        "counts": counts,
-        "totals": {a: plan.summary.total(a) for a in (*WRITE_ACTIONS, "no_op")},
-        "unmanaged": plan.summary.unmanaged,
-        "unreadable": plan.summary.unreadable,
-        "warnings": len(plan.warnings),
-        "unsafe": bool(reasons),
-        "unsafe_reasons": reasons,
-    }
+    from reconcile.plan.summary_json import PlanSummary
+
+    return PlanSummary.of(plan, safety).model_dump(mode="json")
