@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import sys
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,7 @@ from reconcile.cli.console import (
     warn_if_nothing_selected,
 )
 from reconcile.cli.options import dir_argument, env_option, selection_options
+from reconcile.cli.outputs import check_output_paths, write_output
 from reconcile.errors import (
     EXIT_APPLY_FAILED,
     EXIT_CHANGES,
@@ -81,7 +80,7 @@ def plan_command(
     catalog, 4 when PB cannot be read, 64 when --out or --summary-json cannot be written.
     """
     try:
-        _check_output_paths(out_file, summary_json)
+        check_output_paths(out_file, summary_json)
         result = _make_plan(output, directory, env, _selection(prune, targets, excludes))
     except ReconcileError as e:
         return fail(e)
@@ -108,70 +107,13 @@ def _save_plan(
 
     plan, directory = result.plan, result.directory
     if out_file is not None:
-        _write_output(out_file, plan.to_json(), "the plan")
+        write_output(out_file, plan.to_json(), "the plan")
         default = plan.environment == result.settings.default_environment
         command = apply_plan_command(directory, None if default else plan.environment, out_file)
         output.note(f"Saved the plan to {out_file}; apply it with `{command}`.")
     if summary_json is not None:
         summary = json.dumps(render_summary_json(plan, result.settings.safety), indent=2)
-        _write_output(summary_json, summary, "the plan summary")
-
-
-#: Never written by --out/--summary-json, existing or not: the catalog would load them.
-CATALOG_SUFFIXES = (".yaml", ".yml")
-
-
-def _check_output_paths(out_file: pathlib.Path | None, summary: pathlib.Path | None) -> None:
-    """Refuse (64), before planning, output paths that would destroy something: the plan
-    and the summary on one file, a YAML name, or an existing file reconcile did not write
-    (anything but a JSON object with a ``format_version``, as plans and summaries are)."""
-    named = [(p, option) for p, option in ((out_file, "--out"), (summary, "--summary-json")) if p]
-    if len(named) == 2 and named[0][0].resolve() == named[1][0].resolve():
-        raise UsageError(
-            f"--out and --summary-json both name {named[0][0]}: the summary would replace "
-            "the plan. Give them different files"
-        )
-    for path, option in named:
-        if path.suffix.lower() in CATALOG_SUFFIXES:
-            raise UsageError(
-                f"{option} {path}: refusing to write JSON to a {path.suffix} file (the "
-                "catalog would read it); name it .json"
-            )
-        if path.is_file() and not _written_by_reconcile(path):
-            raise UsageError(
-                f"{option} {path}: the file exists and is not a reconcile plan or summary; "
-                "refusing to overwrite it. Remove it or choose another path"
-            )
-
-
-def _written_by_reconcile(path: pathlib.Path) -> bool:
-    """A JSON object with a ``format_version``: a plan or summary this tool wrote."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "format_version" in data
-
-
-def _write_output(path: pathlib.Path, text: str, what: str) -> None:
-    """Write a file the user named; failing to is a usage error (64) naming it."""
-    try:
-        _write_atomically(path, text)
-    except OSError as e:
-        raise UsageError(f"cannot write {what} to {path}: {e.strerror or e}") from e
-
-
-def _write_atomically(path: pathlib.Path, text: str) -> None:
-    """Write via a temporary file and a rename: a reader never sees half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        pathlib.Path(temp).unlink(missing_ok=True)
-        raise
+        write_output(summary_json, summary, "the plan summary")
 
 
 @click.command("apply")
@@ -217,7 +159,7 @@ def apply_command(
     from reconcile.remote.report import ApplySummary
 
     try:
-        _check_output_paths(None, summary_json)
+        check_output_paths(None, summary_json)
     except ReconcileError as e:
         return fail(e)
     state = _ApplyState()
@@ -239,16 +181,17 @@ def apply_command(
     except ReconcileError as e:
         code, error = fail(e), str(e)
         outcome = "refused" if isinstance(e, UnsafePlan | StalePlan | UsageError) else "error"
-    if summary_json is not None:
-        plan = state.plan
-        where = (plan.environment, plan.client_id, plan.fingerprint()) if plan else (None,) * 3
-        summary = ApplySummary.of_report(
-            state.report, outcome=outcome, exit_code=code, where=where, error=error
-        )
-        try:
-            _write_output(summary_json, summary.model_dump_json(indent=2), "the apply summary")
-        except ReconcileError as e:
-            return fail(e) if code == EXIT_OK else code
+    if summary_json is None:
+        return code
+    plan = state.plan
+    where = (plan.environment, plan.client_id, plan.fingerprint()) if plan else (None,) * 3
+    summary = ApplySummary.of_report(
+        state.report, outcome=outcome, exit_code=code, where=where, error=error
+    )
+    try:
+        write_output(summary_json, summary.model_dump_json(indent=2), "the apply summary")
+    except ReconcileError as e:
+        return fail(e) if code == EXIT_OK else code
     return code
 
 
