@@ -85,13 +85,15 @@ def connect(
     base_url = check_base_url(environment.base_url or "")
     credentials = credentials_for(name, environ)
     specific, generic = credential_variables(name)
+    # The pair credentials_for read: the environment's own when complete, else the generic.
+    read = specific if all(environ.get(var) for var in specific) else generic
     client = PBClient(
         base_url=base_url,
         credentials=credentials,
         limits=settings.limits,
         environment=name,
         run_id=run_id,
-        credential_vars=(*specific, *generic),
+        credential_vars=read,
     )
     return client, ConnectionInfo(environment=name, base_url=base_url)
 

@@ -210,8 +210,9 @@ class TestWorkflowCommands:
         assert {"--out", "--format", "--detailed-exitcode", "--summary-json"} <= set(plan.argv)
         (apply,) = invocations_of("apply")
         assert apply.command_path == "apply" and "--plan" in apply.argv
+        assert "--summary-json" in apply.argv
         (drift,) = invocations_of("drift")
-        assert drift.command_path == "plan" and "--detailed-exitcode" in drift.argv
+        assert drift.command_path == "drift" and "--format" in drift.argv
 
     @pytest.mark.parametrize(
         ("label", "invocation"),
@@ -501,14 +502,56 @@ class TestWorkflowStepsRun:
         assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
         assert "PB matches the catalog on main." in in_sync.stdout
         summary = Path(step_runner.env["GITHUB_STEP_SUMMARY"]).read_text()
-        assert "No changes" in summary
+        assert "No drift" in summary
+
+    def test_drift_step_fails_on_a_product_added_behind_the_catalogs_back(
+        self, step_runner: Runner, sandbox: Any
+    ) -> None:
+        """A product created in PB (not through the catalog) fails the nightly job, though
+        `plan --detailed-exitcode` sees no change; the summary says how to adopt it."""
+        applied = subprocess.run(
+            ["reconcile", "apply", "catalog", "--env", "ci", "--auto-approve"],
+            cwd=step_runner.checkout,
+            env=step_runner.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        client = read_yaml(step_runner.checkout / "catalog" / "reconcile.yaml")["client_id"]
+        sandbox.admin.load(
+            products=[
+                {
+                    "clientId": client,
+                    "sku": "PORTAL-ADDED",
+                    "productType": "ITEM",
+                    "details": {"description": "added in the portal"},
+                }
+            ]
+        )
+        plan = subprocess.run(
+            ["reconcile", "plan", "catalog", "--env", "ci", "--detailed-exitcode"],
+            cwd=step_runner.checkout,
+            env=step_runner.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert plan.returncode == 0, "plan alone does not see an unmanaged product as a change"
+        drifted = step_runner.run("drift", "Compare PB with main")
+        assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+        assert "::error title=Catalog drift::" in drifted.stdout
+        summary = Path(step_runner.env["GITHUB_STEP_SUMMARY"]).read_text()
+        assert "product.PORTAL-ADDED" in summary and "reconcile import" in summary
 
     def test_drift_step_reports_errors_as_errors(self, step_runner: Runner) -> None:
         """A plan error (bad credentials: exit 4) fails the job with its own exit code."""
         (key_var, _), _ = credential_variables("ci")
         failed = step_runner.run("drift", "Compare PB with main", **{key_var: "wrong"})
         assert failed.returncode == 4
-        assert "::error title=Drift check failed::reconcile plan exited 4" in failed.stdout
+        assert "::error title=Drift check failed::reconcile drift exited 4" in failed.stdout
 
     def test_plan_step_then_apply_step_converge(self, step_runner: Runner) -> None:
         """The PR plan step saves plan.json, summary.json and a marked markdown comment; the

@@ -9,13 +9,11 @@ because 2 means "changes present" here.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Any
 
 import click
-from rich.logging import RichHandler
 
 from reconcile import __version__
 from reconcile.cli.catalog import (
@@ -26,11 +24,14 @@ from reconcile.cli.catalog import (
     schemas,
     validate,
 )
-from reconcile.cli.console import Output, SafeFormatter, fail
+from reconcile.cli.console import Output, fail
 from reconcile.cli.doctor import doctor
+from reconcile.cli.drift import drift_command
 from reconcile.cli.imports import import_command
+from reconcile.cli.options import add_global_options
 from reconcile.cli.plans import apply_command, plan_command, show_command
 from reconcile.cli.sandbox import sandbox_group
+from reconcile.cli.usage import refuse_terraform_spellings, without_risky_suggestions
 from reconcile.errors import EXIT_ERROR, EXIT_USAGE, ReconcileError
 
 __all__ = ["COMPLETE_VAR", "cli", "main", "schema_documents"]
@@ -48,25 +49,12 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 @click.option("-q", "--quiet", is_flag=True, help="no progress or notes on stderr")
 @click.pass_context
 def cli(ctx: click.Context, no_color: bool, verbose: int, quiet: bool) -> None:
-    """Catalog-as-code for the Pitney Bowes Fulfillment APIs."""
-    color = not no_color and not os.environ.get("NO_COLOR")
-    ctx.obj = Output(color=color, quiet=quiet)
-    if verbose:
-        _log_to_stderr(ctx.obj, logging.DEBUG if verbose > 1 else logging.INFO)
+    """Catalog-as-code for the Pitney Bowes Fulfillment APIs.
 
-
-def _log_to_stderr(output: Output, level: int) -> None:
-    handler: logging.Handler
-    if output.err.is_terminal:
-        handler = RichHandler(console=output.err, show_path=False)
-        handler.setFormatter(SafeFormatter("%(message)s"))
-    else:  # a CI log: one unwrapped line per record
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)-7s %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    # The client keeps httpx's per-request lines quiet by default; -v shows them (URLs
-    # and statuses only: httpx never logs headers, so no token).
-    logging.getLogger("httpx").setLevel(level)
+    --no-color, -v and -q may also follow the command's name, as Terraform's do.
+    """
+    ctx.obj = Output(color=not no_color and not os.environ.get("NO_COLOR"))
+    ctx.obj.configure(quiet=quiet, verbose=verbose)
 
 
 for command in (
@@ -77,18 +65,22 @@ for command in (
     plan_command,
     apply_command,
     show_command,
+    drift_command,
     import_command,
     sandbox_group,
     doctor,
 ):
     cli.add_command(command)
+add_global_options(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
+    add_global_options(cli)  # again: for commands registered since (idempotent)
     try:
+        refuse_terraform_spellings(sys.argv[1:] if argv is None else argv)
         code = cli.main(args=argv, prog_name="reconcile", standalone_mode=False)
     except click.UsageError as e:
-        e.show()
+        without_risky_suggestions(e).show()
         sys.exit(EXIT_USAGE)
     except click.ClickException as e:
         e.show()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from reconcile.cli.console import fail, safe
+from reconcile.cli.options import dir_argument
 from reconcile.errors import EXIT_INVALID, EXIT_OK, CatalogError, Problem, UsageError
 
 # ---- validate (catalog language: reconcile.desired) ----
@@ -50,7 +51,7 @@ def _problem_summary(problems: Sequence[Problem]) -> str:
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=pathlib.Path))
+@dir_argument()
 @click.option(
     "--format",
     "output_format",
@@ -60,6 +61,8 @@ def _problem_summary(problems: Sequence[Problem]) -> str:
 )
 def validate(directory: pathlib.Path, output_format: str | None) -> int:
     """Check the catalog in DIRECTORY offline; report every problem at file:line:col.
+
+    DIRECTORY defaults to the nearest one holding reconcile.yaml, here or above.
 
     Exits 0 when the catalog is valid (warnings are printed), 3 when it is not.
     """
@@ -123,8 +126,15 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     """Every JSON Schema the tool publishes, as (file name, schema); append new ones here."""
     from reconcile.desired import schema_documents as catalog_documents
     from reconcile.plan.plan import Plan
+    from reconcile.plan.summary_json import PlanSummary, summary_schema
+    from reconcile.remote.report import ApplySummary
 
-    return [*catalog_documents(), ("plan.schema.json", Plan.json_schema())]
+    return [
+        *catalog_documents(),
+        ("plan.schema.json", Plan.json_schema()),
+        ("plan-summary.schema.json", summary_schema(PlanSummary, "plan-summary.schema.json")),
+        ("apply-summary.schema.json", summary_schema(ApplySummary, "apply-summary.schema.json")),
+    ]
 
 
 @click.command()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.logging import RichHandler
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,7 +31,7 @@ from reconcile.errors import Problem, ReconcileError
 
 if TYPE_CHECKING:
     from reconcile.plan.plan import Plan
-    from reconcile.remote.report import ApplyReport
+    from reconcile.remote.report import ApplyReport, ChangeResult
 
 T = TypeVar("T")
 
@@ -48,6 +51,39 @@ class Output:
 
     color: bool = True
     quiet: bool = False
+    verbose: int = 0
+
+    def configure(
+        self, *, color: bool | None = None, quiet: bool | None = None, verbose: int | None = None
+    ) -> None:
+        """Apply a global option, given before or after the command's name."""
+        if color is not None and color != self.color:
+            self.color = color
+            for stream in ("out", "err"):  # made again, with the new colour
+                self.__dict__.pop(stream, None)
+        if quiet is not None:
+            self.quiet = quiet
+        if verbose is not None and verbose != self.verbose:
+            self.verbose = verbose
+            self._log_to_stderr(logging.DEBUG if verbose > 1 else logging.INFO)
+
+    def _log_to_stderr(self, level: int) -> None:
+        handler: logging.Handler
+        if self.err.is_terminal:
+            handler = RichHandler(console=self.err, show_path=False)
+            handler.setFormatter(SafeFormatter("%(message)s"))
+        else:  # a CI log: one unwrapped line per record
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)-7s %(message)s"))
+        logging.basicConfig(level=level, handlers=[handler], force=True)
+        # The client keeps httpx's per-request lines quiet by default; -v shows them (URLs
+        # and statuses only: httpx never logs headers, so no token).
+        logging.getLogger("httpx").setLevel(level)
+
+    def note(self, message: str) -> None:
+        """A note on stderr (what was saved, where): silenced by -q."""
+        if not self.quiet:
+            self.err.print(Text(safe(message)))
 
     @cached_property
     def out(self) -> Console:
@@ -211,24 +247,18 @@ def warn_if_nothing_selected(output: Output, plan: Plan) -> None:
         )
 
 
+#: The narrowest "why" column worth a table; below it each change gets a block of lines.
+MIN_WHY_WIDTH = 30
+#: A rich table's borders and padding: 3 characters per column plus one.
+TABLE_FRAME = 3 * 5 + 1
+
+
 def print_apply_report(output: Output, report: ApplyReport, again: str) -> None:
     """The changes not done as a table, then one line; ``again`` says how to finish."""
     counts = report.counts()
     problems = [r for r in report.results if r.status != "done"]
     if problems:
-        table = Table(title="Changes not applied", title_justify="left", show_lines=False)
-        for column in ("resource", "action", "result", "why", "transaction id"):
-            table.add_column(column, overflow="fold")
-        for r in problems:
-            style = "red" if r.status == "failed" else "yellow"
-            table.add_row(
-                safe(r.address),
-                r.action,
-                Text(r.status, style=style),
-                safe(r.message),
-                safe(r.transaction_id),
-            )
-        output.out.print(table)
+        _print_problems(output.out, problems)
     for note in report.notes():
         output.out.print(f"{safe(note.address)}: {safe(note.message)}")
     again = safe(again)
@@ -252,3 +282,35 @@ def print_apply_report(output: Output, report: ApplyReport, again: str) -> None:
         )
     else:
         output.out.print(Text(f"Apply complete: {words or 'nothing to do'}.", style="bold green"))
+
+
+def _print_problems(console: Console, problems: Sequence[ChangeResult]) -> None:
+    """A table when it fits the width with room for PB's words; else a block per change.
+
+    Addresses and transaction ids are never broken: support needs them whole.
+    """
+    rows = [
+        (safe(r.address), r.action, r.status, safe(r.message), safe(r.transaction_id))
+        for r in problems
+    ]
+    fixed = sum(max(len(row[i]) for row in rows) for i in (0, 1, 2, 4))
+    if fixed + TABLE_FRAME + MIN_WHY_WIDTH <= console.width:
+        table = Table(title="Changes not applied", title_justify="left", show_lines=False)
+        for column in ("resource", "action", "result", "why", "transaction id"):
+            table.add_column(column, no_wrap=column != "why", overflow="fold")
+        for address, action, status, why, txn in rows:
+            table.add_row(address, action, Text(status, style=_STATUS_STYLES[status]), why, txn)
+        console.print(table)
+        return
+    console.print(Text("Changes not applied:", style="italic"))
+    for address, action, status, why, txn in rows:
+        line = Text(f"  {address} ({action}): ")
+        line.append(status, style=_STATUS_STYLES[status])
+        console.print(line)
+        if why:
+            console.print(Padding(Text(why), (0, 0, 0, 4)), soft_wrap=False)
+        if txn:
+            console.print(Text(f"    transaction id {txn}", style="dim"))
+
+
+_STATUS_STYLES = {"failed": "red", "skipped": "yellow", "not started": "yellow", "done": ""}

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import sys
-import tempfile
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.text import Text
 
 from reconcile.cli.console import (
     Output,
@@ -19,16 +17,25 @@ from reconcile.cli.console import (
     print_plan,
     print_warnings,
     run_with_progress,
-    safe,
     warn_if_nothing_selected,
 )
 from reconcile.cli.options import dir_argument, env_option, selection_options
-from reconcile.errors import EXIT_APPLY_FAILED, EXIT_CHANGES, EXIT_OK, ReconcileError, UsageError
+from reconcile.cli.outputs import check_output_paths, write_output
+from reconcile.errors import (
+    EXIT_APPLY_FAILED,
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    ReconcileError,
+    StalePlan,
+    UnsafePlan,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from reconcile.engine import PlanResult
     from reconcile.plan.plan import Plan
-    from reconcile.remote.report import ApplyReport
+    from reconcile.remote.report import ApplyReport, Outcome
 
 PLAN_FORMATS = ("text", "markdown", "json")
 EXIT_INTERRUPTED = 130
@@ -73,7 +80,7 @@ def plan_command(
     catalog, 4 when PB cannot be read, 64 when --out or --summary-json cannot be written.
     """
     try:
-        _check_output_paths(out_file, summary_json)
+        check_output_paths(out_file, summary_json)
         result = _make_plan(output, directory, env, _selection(prune, targets, excludes))
     except ReconcileError as e:
         return fail(e)
@@ -100,70 +107,13 @@ def _save_plan(
 
     plan, directory = result.plan, result.directory
     if out_file is not None:
-        _write_output(out_file, plan.to_json(), "the plan")
+        write_output(out_file, plan.to_json(), "the plan")
         default = plan.environment == result.settings.default_environment
         command = apply_plan_command(directory, None if default else plan.environment, out_file)
-        output.err.print(Text(safe(f"Saved the plan to {out_file}; apply it with `{command}`.")))
+        output.note(f"Saved the plan to {out_file}; apply it with `{command}`.")
     if summary_json is not None:
         summary = json.dumps(render_summary_json(plan, result.settings.safety), indent=2)
-        _write_output(summary_json, summary, "the plan summary")
-
-
-#: Never written by --out/--summary-json, existing or not: the catalog would load them.
-CATALOG_SUFFIXES = (".yaml", ".yml")
-
-
-def _check_output_paths(out_file: pathlib.Path | None, summary: pathlib.Path | None) -> None:
-    """Refuse (64), before planning, output paths that would destroy something: the plan
-    and the summary on one file, a YAML name, or an existing file reconcile did not write
-    (anything but a JSON object with a ``format_version``, as plans and summaries are)."""
-    named = [(p, option) for p, option in ((out_file, "--out"), (summary, "--summary-json")) if p]
-    if len(named) == 2 and named[0][0].resolve() == named[1][0].resolve():
-        raise UsageError(
-            f"--out and --summary-json both name {named[0][0]}: the summary would replace "
-            "the plan. Give them different files"
-        )
-    for path, option in named:
-        if path.suffix.lower() in CATALOG_SUFFIXES:
-            raise UsageError(
-                f"{option} {path}: refusing to write JSON to a {path.suffix} file (the "
-                "catalog would read it); name it .json"
-            )
-        if path.is_file() and not _written_by_reconcile(path):
-            raise UsageError(
-                f"{option} {path}: the file exists and is not a reconcile plan or summary; "
-                "refusing to overwrite it. Remove it or choose another path"
-            )
-
-
-def _written_by_reconcile(path: pathlib.Path) -> bool:
-    """A JSON object with a ``format_version``: a plan or summary this tool wrote."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "format_version" in data
-
-
-def _write_output(path: pathlib.Path, text: str, what: str) -> None:
-    """Write a file the user named; failing to is a usage error (64) naming it."""
-    try:
-        _write_atomically(path, text)
-    except OSError as e:
-        raise UsageError(f"cannot write {what} to {path}: {e.strerror or e}") from e
-
-
-def _write_atomically(path: pathlib.Path, text: str) -> None:
-    """Write via a temporary file and a rename: a reader never sees half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        pathlib.Path(temp).unlink(missing_ok=True)
-        raise
+        write_output(summary_json, summary, "the plan summary")
 
 
 @click.command("apply")
@@ -178,6 +128,12 @@ def _write_atomically(path: pathlib.Path, text: str) -> None:
 )
 @click.option("--auto-approve", is_flag=True, help="apply without asking for confirmation")
 @click.option("--force", is_flag=True, help="apply even if the plan breaks a safety threshold")
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    metavar="FILE",
+    help="write every resource's outcome, the counts and the exit code as JSON, for CI",
+)
 @selection_options
 @click.pass_obj
 def apply_command(
@@ -188,6 +144,7 @@ def apply_command(
     plan_file: pathlib.Path | None,
     auto_approve: bool,
     force: bool,
+    summary_json: pathlib.Path | None,
     prune: bool | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
@@ -195,43 +152,109 @@ def apply_command(
     """Make PB match the catalog in DIRECTORY (or apply a saved plan with --plan).
 
     Without --plan: plans, shows the plan, checks safety and asks for confirmation.
-    Exits 0 when done, 5 when some changes failed (run apply again to finish), 6 for an
-    unsafe plan, 7 for a stale saved plan or when PB changed while the prompt waited.
+    Exits 0 when done, 1 when the prompt is declined ("Apply cancelled."), 5 when some
+    changes failed (run apply again to finish), 6 for an unsafe plan, 7 for a stale saved
+    plan or when PB changed while the prompt waited.
     """
-    from reconcile.engine import apply_plan_command
+    from reconcile.remote.report import ApplySummary
 
-    report: ApplyReport | None
     try:
-        if plan_file is not None:
-            if prune is not None or targets or excludes:
-                raise UsageError(
-                    "--prune, --target and --exclude shape a new plan; a saved plan is applied "
-                    "as reviewed. Pass them to `reconcile plan --out FILE` instead"
-                )
-            report = _apply_saved(output, directory, env, plan_file, force)
-            again = f"run `{apply_plan_command(directory, env, plan_file)}` again"
-        else:
-            again = "run apply again"
-            selection = _selection(prune, targets, excludes)
-            report = _plan_and_apply(
-                output, directory, env, selection, auto_approve=auto_approve, force=force
-            )
+        check_output_paths(None, summary_json)
     except ReconcileError as e:
         return fail(e)
+    state = _ApplyState()
+    try:
+        code, outcome = _apply(
+            output,
+            state,
+            directory=directory,
+            env=env,
+            plan_file=plan_file,
+            auto_approve=auto_approve,
+            force=force,
+            selection=_selection(prune, targets, excludes),
+        )
+        error = None
+    except ApplyCancelled:
+        output.err.print("Apply cancelled.")
+        code, outcome, error = EXIT_ERROR, "cancelled", "declined at the prompt"
+    except ReconcileError as e:
+        code, error = fail(e), str(e)
+        outcome = "refused" if isinstance(e, UnsafePlan | StalePlan | UsageError) else "error"
+    if summary_json is None:
+        return code
+    plan = state.plan
+    where = (plan.environment, plan.client_id, plan.fingerprint()) if plan else (None,) * 3
+    summary = ApplySummary.of_report(
+        state.report, outcome=outcome, exit_code=code, where=where, error=error
+    )
+    try:
+        write_output(summary_json, summary.model_dump_json(indent=2), "the apply summary")
+    except ReconcileError as e:
+        return fail(e) if code == EXIT_OK else code
+    return code
+
+
+class ApplyCancelled(ReconcileError):
+    """The prompt was declined: nothing written, exit 1 (as Terraform's "Apply cancelled")."""
+
+
+@dataclass
+class _ApplyState:
+    """What an apply got to, for its --summary-json whatever happens."""
+
+    plan: Plan | None = None
+    report: ApplyReport | None = None
+
+
+def _apply(
+    output: Output,
+    state: _ApplyState,
+    *,
+    directory: pathlib.Path,
+    env: str | None,
+    plan_file: pathlib.Path | None,
+    auto_approve: bool,
+    force: bool,
+    selection: dict[str, Any],
+) -> tuple[int, Outcome]:
+    """Apply a saved plan or a new one; the exit code and the outcome of the run."""
+    from reconcile.engine import apply_plan_command
+
+    if plan_file is not None:
+        if any(v not in (None, ()) for v in selection.values()):
+            raise UsageError(
+                "--prune, --target and --exclude shape a new plan; a saved plan is applied "
+                "as reviewed. Pass them to `reconcile plan --out FILE` instead"
+            )
+        state.report = _apply_saved(output, state, directory, env, plan_file, force=force)
+        again = f"run `{apply_plan_command(directory, env, plan_file)}` again"
+    else:
+        again = "run apply again"
+        state.report = _plan_and_apply(
+            output, state, directory, env, selection, auto_approve=auto_approve, force=force
+        )
+    report = state.report
     if report is None:
-        return EXIT_OK
+        return EXIT_OK, "no changes"
     print_apply_report(output, report, again)
     if report.interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_OK if report.succeeded else EXIT_APPLY_FAILED
+        return EXIT_INTERRUPTED, "interrupted"
+    return (EXIT_OK, "applied") if report.succeeded else (EXIT_APPLY_FAILED, "partly failed")
 
 
 def _apply_saved(
-    output: Output, directory: pathlib.Path, env: str | None, plan_file: pathlib.Path, force: bool
+    output: Output,
+    state: _ApplyState,
+    directory: pathlib.Path,
+    env: str | None,
+    plan_file: pathlib.Path,
+    *,
+    force: bool,
 ) -> ApplyReport:
     from reconcile import engine
 
-    plan = _read_plan(plan_file)
+    plan = state.plan = _read_plan(plan_file)
     return run_with_progress(
         output,
         lambda progress: engine.apply_saved_plan(
@@ -243,6 +266,7 @@ def _apply_saved(
 
 def _plan_and_apply(
     output: Output,
+    state: _ApplyState,
     directory: pathlib.Path,
     env: str | None,
     selection: dict[str, Any],
@@ -259,7 +283,7 @@ def _plan_and_apply(
             "Pass --auto-approve to apply without asking, or save a plan and apply it with --plan"
         )
     result = _make_plan(output, directory, env, selection)
-    plan = result.plan
+    plan = state.plan = result.plan
     print_warnings(output, result.catalog_warnings)
     print_plan(output, plan, "text", plan.safety_report(result.settings.safety))
     warn_if_nothing_selected(output, plan)
@@ -267,8 +291,7 @@ def _plan_and_apply(
         return None
     engine.refuse_if_unsafe(result, force=force)
     if not auto_approve and not click.confirm("Apply these changes?", default=False):
-        output.err.print("Apply cancelled; nothing was changed.")
-        return None
+        raise ApplyCancelled("Apply cancelled.")
     # A human may have sat at the prompt for hours: re-check PB before writing. With
     # --auto-approve the plan is moments old, and the re-read is skipped.
     return run_with_progress(

@@ -103,13 +103,20 @@ def sandbox_serve(
 
 
 def _print_sandbox_banner(banner: Banner) -> None:
+    """Where it listens, then what to paste: the ``base_url`` for reconcile.yaml (the
+    server's root: the client adds PB's paths, so the API base would give 404s) and the
+    ``export`` lines of the credentials."""
     click.echo(f"Sandbox listening on {banner.url}")
-    click.echo(f"  API base:  {banner.api_base}")
-    click.echo(f"  token URL: {banner.token_url}")
-    click.echo(f"  data:      {banner.db if banner.db else 'in memory (gone on exit)'}")
+    click.echo(f"  data: {banner.db if banner.db else 'in memory (gone on exit)'}")
+    click.echo("To plan against it, add an environment to reconcile.yaml:")
+    click.echo("  environments:")
+    click.echo("    served:")
+    click.echo(f"      base_url: {banner.url}")
     if banner.credentials_from_env:
-        click.echo("  credentials: from PB_API_KEY / PB_API_SECRET (not shown)")
+        click.echo("  credentials: from PB_API_KEY / PB_API_SECRET (not shown), already set")
     else:  # a local test server: showing its generated credentials is the point
-        click.echo(f"  PB_API_KEY={banner.key}")
-        click.echo(f"  PB_API_SECRET={banner.secret}")
+        click.echo("and export its credentials (read for any environment without its own):")
+        click.echo(f"  export PB_API_KEY={banner.key}")
+        click.echo(f"  export PB_API_SECRET={banner.secret}")
+    click.echo("then run: reconcile plan --env served")
     click.echo("Press Ctrl-C to stop.")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from reconcile.plan.change import Change
+from reconcile.plan.kits import Edge, KitTree, kit_trees
 from reconcile.plan.plan import KINDS, Plan
 from reconcile.plan.safety import KIND_PLURAL
 from reconcile.plan.wording import (
@@ -106,6 +107,8 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
     # Riskiest first, so that a truncated comment still shows what touches existing data.
     by_risk = sorted(plan.changes, key=risk)
     yield "#### Changes", [_details(c) for c in by_risk], "changes"
+    trees = kit_trees(plan)
+    yield f"#### Kits ({len(trees)})", [_kit_graph(t) for t in trees], "kit graphs"
     yield (
         f"#### Unmanaged ({len(plan.unmanaged)})",
         [f"- {_code(a)}\n" for a in plan.unmanaged],
@@ -135,6 +138,80 @@ def _diff_lines(change: Change) -> Iterable[str]:
             yield f"- {name}: {old}"
         if new != CLEARED:
             yield f"+ {name}: {new}"
+
+
+# ---- kits as Mermaid graphs (GitHub draws them in comments) ----
+
+#: Edges one graph draws before the rest is counted in one node: a graph stays readable
+#: and its size bounded (about 100 characters an edge).
+MAX_GRAPH_EDGES = 40
+_ARROWS = {"added": "-->", "removed": "-.->", "changed": "==>", "same": "-->"}
+_EDGE_LABELS = {"added": "+ {}", "removed": "− {}", "changed": "{}", "same": "{}"}
+_CLASSES = (
+    "  classDef kit font-weight:bold\n"
+    "  classDef added fill:#dafbe1,stroke:#1a7f37\n"
+    "  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4 3\n"
+    "  classDef changed fill:#fff8c5,stroke:#9a6700\n"
+)
+
+
+def _kit_graph(tree: KitTree) -> str:
+    """A kit's components as a Mermaid flowchart: added edges green, removed ones dashed
+    red, changed quantities thick yellow (``1 → 2``); nested kits drawn below theirs."""
+    change = tree.change
+    label = "update (deactivates)" if change.declared_inactive else change.action
+    lines = ["flowchart LR", f'  k0[["{_mermaid_text(_kit_label(tree))}"]]:::kit']
+    counter = _Counter()
+    _graph_edges(lines, "k0", tree.edges, counter)
+    if counter.hidden:
+        lines.append(f'  k0 --- more["… {counter.hidden} more components"]')
+    fence = _fence("\n".join(lines))
+    return (
+        f"{_code(change.address)} {label}\n\n{fence}mermaid\n"
+        + "\n".join(lines)
+        + f"\n{_CLASSES}{fence}\n\n"
+    )
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.drawn = 0
+        self.hidden = 0
+
+    def take(self) -> int | None:
+        if self.drawn >= MAX_GRAPH_EDGES:
+            self.hidden += 1
+            return None
+        self.drawn += 1
+        return self.drawn
+
+
+def _graph_edges(lines: list[str], parent: str, edges: tuple[Edge, ...], counter: _Counter) -> None:
+    for edge in edges:
+        number = counter.take()
+        if number is None:
+            continue
+        node = f"n{number}"
+        shape = ('[["', '"]]') if edge.children else ('["', '"]')
+        quantity = _EDGE_LABELS[edge.state].format(edge.quantity_label())
+        style = f":::{edge.state}" if edge.state != "same" else ""
+        lines.append(
+            f'  {parent} {_ARROWS[edge.state]}|"{_mermaid_text(quantity)}"| '
+            f"{node}{shape[0]}{_mermaid_text(edge.sku)}{shape[1]}{style}"
+        )
+        _graph_edges(lines, node, edge.children, counter)
+
+
+def _kit_label(tree: KitTree) -> str:
+    return f"{tree.kit} @ {tree.node}" if tree.node else tree.kit
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: entity codes for what Mermaid would read."""
+    text = printable(text).replace("#", "#35;")
+    for char, code in (('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("`", "#96;")):
+        text = text.replace(char, code)
+    return text
 
 
 class _Budget:
@@ -180,6 +257,16 @@ class _Budget:
 def _fence(body: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     return "`" * max(3, longest + 1)
+
+
+def inline_code(text: str) -> str:
+    """Inline code that survives backticks inside ``text`` (for other markdown renderers)."""
+    return _code(text)
+
+
+def markdown_text(text: str) -> str:
+    """Plain text that markdown and HTML render literally (for other markdown renderers)."""
+    return _md_text(text)
 
 
 def _code(text: str) -> str:

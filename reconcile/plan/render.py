@@ -15,9 +15,10 @@ from typing import Any
 
 from rich.text import Text
 
-from reconcile.plan.change import Action, Change, Kind
+from reconcile.plan.change import Action, Change
+from reconcile.plan.kits import Edge, KitTree, kit_tree
 from reconcile.plan.markdown import comment_marker, render_markdown
-from reconcile.plan.plan import KINDS, WRITE_ACTIONS, Plan
+from reconcile.plan.plan import Plan
 from reconcile.plan.wording import (
     ARROW,
     DECLARED_INACTIVE,
@@ -84,6 +85,7 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
     out.line()
     for change in plan.changes:
         _text_change(out, change)
+        _text_kit_tree(out, kit_tree(change, plan))
     _text_deactivations(out, plan)
     _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
@@ -110,7 +112,37 @@ def _text_change(out: _TextWriter, change: Change) -> None:
             out.add(old, "red" if change.action != "create" else "")
             out.add(ARROW, "dim")
         out.line(new, "green")
+    if change.kind != "bom":
+        out.line()
+
+
+# The kit tree: a changed kit's bill of materials, indented, edges marked.
+
+_TREE_MARKS = {"added": ("+ ", "green", "  (added)"), "removed": ("- ", "red", "  (removed)")}
+
+
+def _text_kit_tree(out: _TextWriter, tree: KitTree | None) -> None:
+    """After a BOM change's fields: the kit and its components as a tree, quantities
+    before → after, added and removed components marked, nested kits below theirs."""
+    if tree is None:
+        return
+    out.line(f"      kit {tree.kit}" + (f" @ {tree.node}" if tree.node else ""), "bold")
+    _text_edges(out, tree.edges, "      ")
     out.line()
+
+
+def _text_edges(out: _TextWriter, edges: Sequence[Edge], indent: str) -> None:
+    for index, edge in enumerate(edges):
+        last = index == len(edges) - 1
+        mark, style, note = _TREE_MARKS.get(edge.state, ("", "", ""))
+        if edge.state == "changed":
+            style, note = "yellow", f"  (was {edge.before})"
+        out.add(f"{indent}{'└── ' if last else '├── '}")
+        out.line(
+            f"{mark}{edge.after if edge.after is not None else edge.before} × {edge.sku}{note}",
+            style,
+        )
+        _text_edges(out, edge.children, indent + ("    " if last else "│   "))
 
 
 def _past(action: Action) -> str:
@@ -155,21 +187,6 @@ def _text_list(out: _TextWriter, title: str, items: Sequence[str], style: str) -
 
 def render_summary_json(plan: Plan, safety: Safety) -> dict[str, Any]:
     """The counts a pipeline branches on (``--summary-json``), plus the safety verdict."""
-    reasons = plan.safety_report(safety)
-    counts: dict[Kind, dict[str, int]] = {
-        kind: plan.summary.of(kind).model_dump() for kind in KINDS
-    }
-    return {
-        "format_version": plan.format_version,
-        "environment": plan.environment,
-        "client_id": plan.client_id,
-        "has_changes": plan.has_changes,
-        "fingerprint": plan.fingerprint(),
-        "counts": counts,
-        "totals": {a: plan.summary.total(a) for a in (*WRITE_ACTIONS, "no_op")},
-        "unmanaged": plan.summary.unmanaged,
-        "unreadable": plan.summary.unreadable,
-        "warnings": len(plan.warnings),
-        "unsafe": bool(reasons),
-        "unsafe_reasons": reasons,
-    }
+    from reconcile.plan.summary_json import PlanSummary
+
+    return PlanSummary.of(plan, safety).model_dump(mode="json")

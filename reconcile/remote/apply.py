@@ -202,10 +202,12 @@ class _Run:
         for dependency in change.depends_on:
             outcome = self.results.get(dependency)
             if outcome is not None and outcome.status != "done":
-                self.record(change, "skipped", f"dependency {dependency} {outcome.status}")
+                message = f"dependency {dependency} {outcome.status}"
+                self.record(change, "skipped", message, dependency=dependency)
                 return False
             if outcome is None and dependency in self.planned:
-                self.record(change, "skipped", f"dependency {dependency} was not applied first")
+                message = f"dependency {dependency} was not applied first"
+                self.record(change, "skipped", message, dependency=dependency)
                 return False
         return True
 
@@ -256,9 +258,21 @@ class _Run:
             )
             self.record(change, "failed", own.message, own.transaction_id)
 
-    def record(self, change: Change, status: Status, message: str = "", txn: str = "") -> None:
+    def record(
+        self,
+        change: Change,
+        status: Status,
+        message: str = "",
+        txn: str = "",
+        *,
+        code: str = "",
+        dependency: str = "",
+    ) -> None:
+        error = self.errors.get(change.address) if status == "failed" else None
+        if not code and error is not None and error.message in message:
+            code = error.code  # PB's code for the words this outcome reports
         self.results[change.address] = ChangeResult(
-            change.address, change.action, status, message, txn
+            change.address, change.action, status, message, txn, code, dependency
         )
         self.progress.update("apply", advance=1)
 

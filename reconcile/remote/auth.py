@@ -20,7 +20,8 @@ from reconcile.errors import AuthError, RemoteError
 from reconcile.remote import wire
 from reconcile.remote.failure import Context, error_from_response, json_object
 from reconcile.remote.redact import Redactor, basic_credentials
-from reconcile.remote.transport import Call, Session, Stamp
+from reconcile.remote.transaction import OperationIds
+from reconcile.remote.transport import Call, Retry, Session, Stamp
 from reconcile.settings import Credentials
 
 log = logging.getLogger("reconcile.remote")
@@ -176,10 +177,29 @@ class TokenRequest:
         self._session = session
         self._environment = environment
         self._credential_vars = credential_vars
+        #: The token operation being retried: its next request is its next attempt.
+        self._retrying: OperationIds | None = None
 
     async def __call__(self, headers: dict[str, str], form: dict[str, str]) -> dict[str, Any]:
+        """One attempt of the token operation. A retryable failure (``Retry``) keeps the
+        operation, so the retry's transaction id is the next attempt of the same sequence
+        number; success or a final answer ends it."""
+        ids = self._retrying or self._session.ids.operation("token")
+        self._retrying = ids
+        try:
+            body = await self._attempt(ids.next(), headers, form)
+        except Retry:
+            raise
+        except BaseException:
+            self._retrying = None
+            raise
+        self._retrying = None
+        return body
+
+    async def _attempt(
+        self, transaction_id: str, headers: dict[str, str], form: dict[str, str]
+    ) -> dict[str, Any]:
         session = self._session
-        transaction_id = session.ids.operation("token").next()
         request = session.http.build_request(
             "POST",
             wire.TOKEN_PATH,

@@ -26,7 +26,9 @@ class Run(Protocol):
     errors: dict[str, WriteError]
 
     def dependencies_met(self, change: Change) -> bool: ...
-    def record(self, change: Change, status: Status, message: str = "", txn: str = "") -> None: ...
+    def record(
+        self, change: Change, status: Status, message: str = "", txn: str = "", *, code: str = ""
+    ) -> None: ...
     def settle(
         self, change: Change, observed: Product | Bom | None, wanted: Product | Bom
     ) -> None: ...
@@ -79,7 +81,7 @@ class BomWrites:
             said = WriteError.of(e)
             for change in creates:
                 message = f"not created: its key could not be searched again ({said.message})"
-                self.run.record(change, "failed", message, said.transaction_id)
+                self.run.record(change, "failed", message, said.transaction_id, code=said.code)
             return []
         free = []
         for change in creates:
@@ -181,7 +183,7 @@ class BomWrites:
                 f"another writer created this key's BOM first (id {kept}); deactivating this "
                 f"run's copy (id {bom_id}) failed ({said.message}): run plan, which offers it"
             )
-            self.run.record(change, "failed", message, said.transaction_id)
+            self.run.record(change, "failed", message, said.transaction_id, code=said.code)
             return
         yielded = f"deactivated this run's copy (id {bom_id}) and kept id {kept}, created first"
         if comparable(first[0]) == comparable(_bom(change)):

@@ -327,13 +327,12 @@ class Session:
         def decide(error: Exception) -> bool | float:
             if not isinstance(error, Retry):
                 return False
-            log.info(
-                "%s %s: %s [%s]",
-                call.operation,
-                call.resource,
-                error.error.message,
-                error.error.transaction_id,
-            )
+            failed = error.error
+            # A token fetch failing inside this call is the token's retry, not the call's.
+            what = f"{call.operation} {call.resource}"
+            if failed.operation and failed.operation != call.operation:
+                what = f"{failed.operation} (for {what.strip()})"
+            log.info("%s: %s [%s]", what, failed.message, failed.transaction_id)
             if error.retry_after is None:
                 return True
             remaining = self.limits.retry_timeout_seconds - (time.monotonic() - started)

@@ -57,7 +57,8 @@ def big_plan(changes: int = 5_000) -> Plan:
 
 class TestText:
     def test_snapshot_without_colour(self) -> None:
-        """The plain rendering is Terraform-like: symbols, aligned fields, old → new, summary."""
+        """The plain rendering is Terraform-like: symbols, aligned fields, old → new, a
+        changed kit's components as a tree, summary."""
         expected = textwrap.dedent(
             """\
             reconcile plan for environment 'local', client 'ACME' (sandbox file SANDBOX)
@@ -73,6 +74,9 @@ class TestText:
               ~ bom.K will be updated
                   billOfMaterialDetails[sku=A].quantity: 1 → 2
                   billOfMaterialDetails[sku=C]:          (absent) → {"sku": "C", "quantity": 1}
+                  kit K
+                  ├── 2 × A  (was 1)
+                  └── + 1 × C  (added)
 
               - product.Z will be deactivated
                   active: true → false

@@ -56,7 +56,8 @@ def serving(
 
 
 def banner_value(lines: list[str], prefix: str) -> str:
-    return next(line.split("=", 1)[1] for line in lines if line.strip().startswith(prefix))
+    words = [line.strip().removeprefix("export ") for line in lines]
+    return next(word.split("=", 1)[1] for word in words if word.startswith(prefix))
 
 
 def get_token(url: str, key: str, secret: str) -> httpx.Response:
