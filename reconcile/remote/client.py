@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.errors import NotFoundError, ValidationFailed
 from reconcile.remote import auth, wire

@@ -7,7 +7,7 @@ import ssl
 import urllib.request
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.errors import InsecureTransport
 from reconcile.settings import is_loopback

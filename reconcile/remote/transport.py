@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
+import httpx2 as httpx
 import stamina
 
 from reconcile import __version__
@@ -53,11 +53,11 @@ stamina.instrumentation.set_on_retry_hooks([])
 
 
 def quiet_http_logs() -> None:
-    """Keep httpx's per-request INFO lines (and httpcore's trace) out of normal runs.
+    """Keep httpx2's per-request INFO lines (and httpcore2's trace) out of normal runs.
 
-    A level set explicitly (the CLI's ``-v`` does, for httpx) is never touched.
+    A level set explicitly (the CLI's ``-v`` does, for httpx2) is never touched.
     """
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx2", "httpcore2"):
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.WARNING)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import shutil
 import sqlite3
@@ -11,6 +10,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,14 +93,32 @@ def local_catalog(directory: Path) -> Path:
 
 
 def other_process_can_lock(path: Path) -> bool:
-    """Whether a separate process gets ``path``'s flock at once."""
+    """Whether a separate process gets ``path``'s lock at once (filelock's primitive:
+    flock on Unix, LockFileEx on Windows)."""
     code = (
-        "import fcntl, sys\n"
-        f"f = open({str(path)!r}, 'a')\n"
-        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
-        "except BlockingIOError:\n    sys.exit(1)\n"
+        "import os, sys\nfrom filelock import lock_descriptor\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "sys.exit(0 if lock_descriptor(fd, blocking=False) else 1)\n"
     )
     return subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@contextmanager
+def held_by_another_process(path: Path) -> Iterator[int]:
+    """Another process holds ``path``'s lock (taken as a run takes it) until the block ends;
+    its pid."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom reconcile.environments import hold_lock\n"
+        f"hold_lock(Path({str(path)!r}))\nprint('held', flush=True)\nsys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield holder.pid
+    finally:
+        holder.communicate(timeout=60)  # closing stdin ends it: process exit releases the lock
 
 
 class TestEmbeddedLock:
@@ -147,12 +165,11 @@ class TestEmbeddedLock:
         """`plan` on a catalog whose lock another run holds exits 4 naming the lock file."""
         catalog = local_catalog(tmp_path / "kits")
         lock = lock_path(catalog)
-        lock.parent.mkdir()
-        with lock.open("w") as held:
-            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with held_by_another_process(lock) as holder:
             result = run_cli(["plan", str(catalog)])
         assert result.return_value == 4, result.output
         assert str(lock.resolve()) in result.stderr
+        assert f"(process {holder})" in result.stderr
         assert run_cli(["plan", str(catalog)]).return_value == 0  # released: runs again
 
     def test_two_concurrent_applies_never_duplicate_a_bom(self, tmp_path: Path) -> None:
