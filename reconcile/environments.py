@@ -29,7 +29,13 @@ from reconcile.remote.client import PBClient
 from reconcile.remote.inprocess import ASGIApp, InProcessTransport
 from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.tls import check_base_url
-from reconcile.settings import Credentials, Settings, credential_variables, credentials_for
+from reconcile.settings import (
+    Credentials,
+    Settings,
+    credential_variables,
+    credentials_for,
+    trust_for,
+)
 
 if TYPE_CHECKING:  # the emulator (starlette) is loaded only when `local` is used
     from reconcile.sandbox import SandboxConfig, Store
@@ -84,6 +90,7 @@ def connect(
     if environment.embedded:
         return _embedded(settings, name, catalog_dir, run_id)
     base_url = check_base_url(environment.base_url or "")
+    trust = trust_for(settings, environment, environ)
     credentials = credentials_for(name, environ)
     specific, generic = credential_variables(name)
     client = PBClient(
@@ -93,6 +100,7 @@ def connect(
         environment=name,
         run_id=run_id,
         credential_vars=(*specific, *generic),
+        trust=trust,
     )
     return client, ConnectionInfo(environment=name, base_url=base_url)
 

@@ -1,12 +1,10 @@
-"""connect(): from settings to a client, embedded or over loopback HTTP, and the TLS probe."""
+"""connect(): from settings to a client, embedded or over loopback HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sqlite3
-import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +15,6 @@ import pytest
 
 from reconcile.environments import connect, give_lock, lock_path, sandbox_path, take_lock
 from reconcile.errors import AuthError, InsecureTransport, LocalSandboxError
-from reconcile.remote.tls import negotiated_tls_version, tls_context
 from reconcile.settings import Environment, Settings
 from tests.support.cli import run as run_cli
 from tests.support.client import run
@@ -267,76 +264,3 @@ class TestRemote:
             settings = Settings.model_construct(client_id="C1", environments={"staging": env})
             connect(settings, "staging", catalog_dir=Path("."), environ=environ)
         assert "key-value-1" not in str(caught.value)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """A self-signed certificate for localhost (needs the openssl command)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    yield cert, key
-
-
-async def probe(cert: Path, key: Path, maximum: ssl.TLSVersion) -> str:
-    """Serve TLS on loopback with at most ``maximum`` and probe it."""
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert, key)
-    server_context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    server_context.maximum_version = maximum
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_context)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        return await negotiated_tls_version(f"https://localhost:{port}", timeout=5)
-    finally:
-        server.close()
-
-
-class TestTlsProbe:
-    def test_modern_tls_is_negotiated(
-        self, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A server offering TLS 1.3 with a trusted certificate is accepted."""
-        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-        assert asyncio.run(probe(*certificate, ssl.TLSVersion.MAXIMUM_SUPPORTED)) == "TLSv1.3"
-
-    def test_untrusted_certificate_is_refused(self, certificate: tuple[Path, Path]) -> None:
-        """A self-signed certificate nobody trusts fails verification."""
-        with pytest.raises(ssl.SSLCertVerificationError):
-            asyncio.run(probe(*certificate, ssl.TLSVersion.MAXIMUM_SUPPORTED))
-
-    def test_context_honours_ssl_cert_file(
-        self, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """SSL_CERT_FILE (e.g. a corporate CA bundle) is the trust store when set."""
-        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-        assert tls_context().cert_store_stats()["x509_ca"] >= 1
