@@ -124,7 +124,11 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     from reconcile.desired import schema_documents as catalog_documents
     from reconcile.plan.plan import Plan
 
-    return [*catalog_documents(), ("plan.schema.json", Plan.json_schema())]
+    return [
+        *catalog_documents(),
+        ("plan.schema.json", Plan.json_schema()),
+        ("plan-summary.schema.json", Plan.summary_json_schema()),
+    ]
 
 
 @click.command()
