@@ -32,7 +32,13 @@ from reconcile.remote.tls import (
     negotiated_tls_version,
     proxy_for,
 )
-from reconcile.settings import Environment, Settings, credential_variables
+from reconcile.settings import (
+    TRUST_VARIABLE,
+    Environment,
+    Settings,
+    credential_variables,
+    trust_for,
+)
 
 Status = Literal["ok", "failed", "skipped"]
 #: doctor should answer quickly: a couple of attempts, not a full retry budget.
@@ -73,7 +79,8 @@ async def run_checks(
     checks.append(transport)
     if transport.status == "failed":
         return checks
-    checks.append(await _tls_check(environment, settings.limits.connect_timeout_seconds))
+    timeout = settings.limits.connect_timeout_seconds
+    checks.append(await _tls_check(environment, timeout, settings, environ))
     if credentials.status == "failed":
         return [
             *checks,
@@ -140,7 +147,9 @@ def _transport_check(environment: Environment) -> Check:
     return Check("transport", "ok", f"https with TLS {_tls_name(MINIMUM_TLS)} or newer required")
 
 
-async def _tls_check(environment: Environment, timeout: float) -> Check:
+async def _tls_check(
+    environment: Environment, timeout: float, settings: Settings, environ: Mapping[str, str]
+) -> Check:
     url = environment.base_url or ""
     if environment.embedded or urlsplit(url).scheme == "http":
         where = "embedded" if environment.embedded else "loopback http"
@@ -152,11 +161,16 @@ async def _tls_check(environment: Environment, timeout: float) -> Check:
             "through the HTTPS proxy from HTTPS_PROXY: TLS 1.2+ is enforced by the token check",
         )
     try:
-        version = await negotiated_tls_version(url, timeout)
+        trust = trust_for(settings, environment, environ)
+    except SettingsError as e:
+        return _failed("tls", str(e), f"unset {TRUST_VARIABLE} or set it to system")
+    try:
+        version = await negotiated_tls_version(url, timeout, trust)
     except ssl.SSLError as e:
         hint = (
             f"{host} must offer TLS {_tls_name(MINIMUM_TLS)}+ with a certificate this machine "
-            "trusts (behind a TLS-inspecting proxy: set SSL_CERT_FILE to its CA bundle)"
+            "trusts (behind a TLS-inspecting proxy: set `tls: {trust: system}` in "
+            f"reconcile.yaml or {TRUST_VARIABLE}=system, or SSL_CERT_FILE to its CA bundle)"
         )
         return _failed("tls", f"no TLS session with {host}: {e}", hint)
     except (OSError, TimeoutError) as e:
@@ -164,7 +178,8 @@ async def _tls_check(environment: Environment, timeout: float) -> Check:
         if is_loopback(host):
             hint = "is the local server running?"
         return _failed("tls", f"cannot reach {host}: {e or type(e).__name__}", hint)
-    return Check("tls", "ok", f"{host} negotiated {version}")
+    store = " (the system's trust store)" if trust == "system" else ""
+    return Check("tls", "ok", f"{host} negotiated {version}{store}")
 
 
 async def _token_check(client: PBClient) -> Check:

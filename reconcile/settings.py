@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -76,6 +76,27 @@ def check_base_url(url: str) -> str:
     return url
 
 
+#: Which certificates a TLS connection to PB trusts: ``default`` (SSL_CERT_FILE or
+#: SSL_CERT_DIR when set, else the HTTP library's default) or ``system`` (the operating
+#: system's store and verifier, through truststore: what a TLS-inspecting proxy's CA is
+#: installed in).
+Trust = Literal["default", "system"]
+TRUST_VARIABLE = "RECONCILE_TLS_TRUST"
+
+
+class Tls(BaseModel):
+    """How TLS connections to PB are verified (TLS 1.2 or newer is always required)."""
+
+    model_config = _CLOSED
+
+    trust: Trust = Field(
+        default="default",
+        description="certificates trusted: default (SSL_CERT_FILE/SSL_CERT_DIR when set, "
+        "else the HTTP library's) or system (the operating system's store, e.g. behind a "
+        f"proxy that inspects TLS); {TRUST_VARIABLE} overrides it",
+    )
+
+
 class Environment(BaseModel):
     """Where to reconcile: PB's host (`base_url`) or the embedded sandbox."""
 
@@ -91,6 +112,7 @@ class Environment(BaseModel):
     require_plan_file: bool = Field(
         default=False, description="apply only a saved, reviewed plan (apply --plan FILE)"
     )
+    tls: Tls | None = Field(default=None, description="overrides the top-level `tls`")
 
     @model_validator(mode="after")
     def _one_target(self) -> Environment:
@@ -220,6 +242,7 @@ class Settings(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     safety: Safety = Field(default_factory=Safety)
     prune: bool = Field(default=False, description="deactivate remote resources not declared")
+    tls: Tls = Field(default_factory=Tls, description="TLS verification for every environment")
 
     @field_validator("environments", mode="before")
     @classmethod
@@ -249,6 +272,21 @@ class Settings(BaseModel):
                 f"define it under `environments:` (known: {', '.join(sorted(envs))})"
             )
         return name, envs[name]
+
+
+def trust_for(settings: Settings, environment: Environment, environ: Mapping[str, str]) -> Trust:
+    """The trust store of one environment: RECONCILE_TLS_TRUST, else the environment's
+    `tls.trust`, else the top-level one (a per-machine choice need not touch the file)."""
+    value = environ.get(TRUST_VARIABLE, "").strip().lower()
+    if not value:
+        return (environment.tls or settings.tls).trust
+    trusts: dict[str, Trust] = {t: t for t in get_args(Trust)}
+    if value not in trusts:
+        raise SettingsError(
+            f"{TRUST_VARIABLE}={value!r} is not one of {', '.join(trusts)}; "
+            "use system to trust the operating system's certificate store"
+        )
+    return trusts[value]
 
 
 @dataclass(frozen=True)

@@ -76,9 +76,9 @@ class Output:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)-7s %(message)s"))
         logging.basicConfig(level=level, handlers=[handler], force=True)
-        # The client keeps httpx's per-request lines quiet by default; -v shows them (URLs
-        # and statuses only: httpx never logs headers, so no token).
-        logging.getLogger("httpx").setLevel(level)
+        # The client keeps httpx2's per-request lines quiet by default; -v shows them (URLs
+        # and statuses only: httpx2 never logs headers, so no token).
+        logging.getLogger("httpx2").setLevel(level)
 
     def note(self, message: str) -> None:
         """A note on stderr (what was saved, where): silenced by -q."""

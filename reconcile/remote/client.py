@@ -16,13 +16,14 @@ appear in log lines, error messages or reprs.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.errors import NotFoundError, ValidationFailed
 from reconcile.remote import auth, wire
@@ -31,6 +32,7 @@ from reconcile.remote.paging import OnPage, Pager, Search, search_body
 from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.recovery import bom_address, find_created_bom, resolve_product_create
 from reconcile.remote.redact import Redactor
+from reconcile.remote.tls import tls_context
 from reconcile.remote.transaction import TransactionIds, check_run_id, new_run_id
 from reconcile.remote.transport import (
     Call,
@@ -41,7 +43,7 @@ from reconcile.remote.transport import (
     network_transport,
     quiet_http_logs,
 )
-from reconcile.settings import Credentials, Limits
+from reconcile.settings import Credentials, Limits, Trust
 
 Json = dict[str, Any]
 
@@ -62,11 +64,13 @@ class PBClient:
         on_close: Callable[[], None] | None = None,
         pacer: Pacer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        trust: Trust = "default",
     ) -> None:
         """``transport``: an in-process app instead of the network (trusted, any URL);
         ``pacer``: share one rate limit and in-flight bound between several clients of
         a run (default: a new one from ``limits``); ``clock``: what the token cache reads
-        to know a token's age (tests inject one)."""
+        to know a token's age (tests inject one); ``trust``: the certificates a network
+        client trusts (``remote.tls.tls_context``)."""
         quiet_http_logs()
         self.environment = environment
         self._on_close = on_close
@@ -76,7 +80,9 @@ class PBClient:
         self._redact = Redactor(
             credentials.key.get_secret_value(), credentials.secret.get_secret_value()
         )
-        self.base_url, inner = network_transport(base_url, limits, transport)
+        #: The TLS context of a network client (None in-process): TLS >= 1.2, ``trust``'s CAs.
+        self.tls: ssl.SSLContext | None = None if transport is not None else tls_context(trust)
+        self.base_url, inner = network_transport(base_url, limits, transport, self.tls)
         self.pacer = pacer or Pacer(limits.requests_per_second, limits.max_in_flight)
         self._session = Session(
             base_url=self.base_url,

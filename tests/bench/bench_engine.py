@@ -43,7 +43,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 

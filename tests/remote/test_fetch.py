@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import httpx
+import httpx2 as httpx
 import pytest
 from pydantic import SecretStr
 
