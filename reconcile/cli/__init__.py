@@ -29,7 +29,9 @@ from reconcile.cli.catalog import (
 from reconcile.cli.console import Output, SafeFormatter, fail
 from reconcile.cli.doctor import doctor
 from reconcile.cli.imports import import_command
+from reconcile.cli.merchants import merchants
 from reconcile.cli.plans import apply_command, plan_command, show_command
+from reconcile.cli.probe import probe
 from reconcile.cli.sandbox import sandbox_group
 from reconcile.errors import EXIT_ERROR, EXIT_USAGE, ReconcileError
 
@@ -80,6 +82,8 @@ for command in (
     import_command,
     sandbox_group,
     doctor,
+    probe,
+    merchants,
 ):
     cli.add_command(command)
 

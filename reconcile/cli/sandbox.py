@@ -53,6 +53,17 @@ def sandbox_group() -> None:
     show_default=True,
     help="seconds a token stays valid",
 )
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a runtime setting, e.g. the alternatives `reconcile probe` checks: "
+    "results_field=items, total_elements=false, one_based_pages=false, date_filters=false, "
+    "include_inactive=only, stable_order=false, index_lag_searches=3, extra_fields=true, "
+    "bom_get_by_id=false, not_found_error_object=false, fulfillment_enabled=false "
+    "(repeatable; VALUE is JSON or text)",
+)
 def sandbox_serve(
     *,
     host: str,
@@ -64,15 +75,27 @@ def sandbox_serve(
     seed: int | None,
     page_max: int,
     token_ttl: int,
+    settings: tuple[str, ...] = (),
 ) -> int:
     """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET).
 
     Exits 0 when stopped, 64 when --host, --port or --db cannot be used (not an address,
     port in use, not a sandbox database), 1 when the server does not start.
     """
-    from reconcile.sandbox.server import ListenError, ServeError, ServeOptions, start_sandbox
+    from reconcile.sandbox.server import (
+        ListenError,
+        ServeError,
+        ServeOptions,
+        setting_option,
+        start_sandbox,
+    )
 
+    try:
+        chosen = tuple(setting_option(text) for text in settings)
+    except ServeError as e:
+        raise UsageError(str(e)) from None
     options = ServeOptions(
+        settings=chosen,
         host=host,
         port=port,
         db=db,
