@@ -40,14 +40,17 @@ async def include_inactive(probe: Probe) -> Verdict:
 
 
 async def kit_filter(probe: Probe) -> Verdict:
-    """A parentSku search answers that kit's BOMs and no other."""
-    if not probe.facts.boms:
+    """A parentSku search answers that kit's BOMs and no other (a kit with an active BOM
+    is searched plainly; else one with only inactive BOMs, with includeInactive)."""
+    plain, everything = probe.facts.boms_plain, probe.facts.boms_all
+    pool, extra = (plain, []) if plain else (everything, INCLUDE_INACTIVE)
+    if not pool:
         return unknown("needs a BOM")
-    kit = str(probe.facts.boms[0].get("sku"))
-    fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": [kit]}, *INCLUDE_INACTIVE]
+    kit = str(pool[0].get("sku"))
+    fields = [{"name": wire.BOM_PARENT_SKU_SEARCH_FIELD, "values": [kit]}, *extra]
     found = await probe.items("boms", fields=fields)
     others = sorted({str(b.get("sku")) for b in found} - {kit})
-    expected = {bom_identity(b) for b in probe.facts.boms if b.get("sku") == kit}
+    expected = {bom_identity(b) for b in pool if b.get("sku") == kit}
     if others:
         return failed(f"parentSku {kit!r} also answered kits {shown(others)}")
     if not expected <= {bom_identity(b) for b in found}:

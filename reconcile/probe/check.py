@@ -41,6 +41,33 @@ def unknown(detail: str) -> Verdict:
     return "unknown", detail
 
 
+#: The JSON Schema of ``probe --format json`` (``schemas/probe.schema.json``).
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "urn:reconcile:schema:probe:1",
+    "title": "reconcile probe",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["format_version", "checks"],
+    "properties": {
+        "format_version": {"const": 1},
+        "checks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "status", "detail"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "status": {"enum": ["passed", "failed", "unknown"]},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
 def exit_code(checks: list[Check]) -> int:
     """0 when no check failed, 4 when one did."""
     return EXIT_REMOTE if any(c.status == "failed" for c in checks) else EXIT_OK

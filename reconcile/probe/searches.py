@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from reconcile.probe.check import Json, Verdict, failed, keys_of, passed, shown, unknown
-from reconcile.probe.session import SEARCH_PATHS, Probe, answered, results, skus
+from reconcile.probe.session import SEARCH_PATHS, Probe, answered, bom_identity, results, skus
 from reconcile.remote import wire
 from reconcile.remote.raw import RawAnswer
 
@@ -91,7 +91,7 @@ async def _walk(probe: Probe, kind: str) -> list[str]:
     seen: list[str] = []
     for page in range(wire.FIRST_PAGE, wire.FIRST_PAGE + WALK_MAX_PAGES):
         items = results(await probe.search(kind, page, WALK_PAGE_SIZE), kind)
-        seen += [str(i.get("sku")) + "|" + str(i.get(wire.BOM_ID_FIELD, "")) for i in items]
+        seen += [bom_identity(i) if kind == "boms" else str(i.get("sku")) for i in items]
         if len(items) < WALK_PAGE_SIZE:
             break
     return seen

@@ -100,6 +100,16 @@ class MerchantList(BaseModel):
     developer_id: str
     merchants: list[Merchant]
 
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of ``merchants --format json`` (``schemas/merchants.schema.json``)."""
+        schema = cls.model_json_schema(mode="serialization")
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "urn:reconcile:schema:merchants:1",
+            **schema,
+        }
+
 
 def decode(obj: Mapping[str, Any]) -> Merchant:
     accounts = obj.get("merchantCarrierAccounts")
