@@ -42,8 +42,7 @@ class TestNodes:
         assert code == 0
         assert (
             "catalog.yaml:10:11: warning: node 'PB-FC-EAST' is not a known fulfillment "
-            "center (known: 157)"
-            in output
+            "center (known: 157)" in output
         )
 
     def test_settings_add_centers(self, tmp_path: Path) -> None:
