@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 @click.group("sandbox")
 def sandbox_group() -> None:
     """The local emulator of the PB Fulfillment API (for tests, demos and benchmarks)."""
+
+
+def _settings(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, Any], ...]:
+    """``--set NAME=VALUE`` values, each checked (a bad one: usage error, exit 64)."""
+    from reconcile.sandbox.server import ServeError, setting_option
+
+    try:
+        return tuple(setting_option(text) for text in values)
+    except ServeError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 @sandbox_group.command("serve")
@@ -57,6 +69,7 @@ def sandbox_group() -> None:
     "--set",
     "settings",
     multiple=True,
+    callback=_settings,
     metavar="NAME=VALUE",
     help="a runtime setting, e.g. the alternatives `reconcile probe` checks: "
     "results_field=items, total_elements=false, one_based_pages=false, date_filters=false, "
@@ -75,27 +88,17 @@ def sandbox_serve(
     seed: int | None,
     page_max: int,
     token_ttl: int,
-    settings: tuple[str, ...] = (),
+    settings: tuple[tuple[str, Any], ...] = (),
 ) -> int:
     """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET).
 
     Exits 0 when stopped, 64 when --host, --port or --db cannot be used (not an address,
     port in use, not a sandbox database), 1 when the server does not start.
     """
-    from reconcile.sandbox.server import (
-        ListenError,
-        ServeError,
-        ServeOptions,
-        setting_option,
-        start_sandbox,
-    )
+    from reconcile.sandbox.server import ListenError, ServeError, ServeOptions, start_sandbox
 
-    try:
-        chosen = tuple(setting_option(text) for text in settings)
-    except ServeError as e:
-        raise UsageError(str(e)) from None
     options = ServeOptions(
-        settings=chosen,
+        settings=settings,
         host=host,
         port=port,
         db=db,

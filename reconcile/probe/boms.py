@@ -55,7 +55,7 @@ async def kit_filter(probe: Probe) -> Verdict:
         return failed(f"parentSku {kit!r} also answered kits {shown(others)}")
     if not expected <= {bom_identity(b) for b in found}:
         return failed(f"parentSku {kit!r} misses BOMs of that kit the search shows")
-    return passed(f"parentSku {kit!r} answers its {len(found)} BOMs only")
+    return passed(f"parentSku {kit!r} answers only that kit's BOMs ({len(found)})")
 
 
 async def id_field(probe: Probe) -> Verdict:
