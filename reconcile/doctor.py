@@ -23,7 +23,7 @@ from reconcile.errors import (
     RemoteError,
     SettingsError,
 )
-from reconcile.remote import wire
+from reconcile.remote import merchants, wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.tls import (
     MINIMUM_TLS,
@@ -37,6 +37,8 @@ from reconcile.settings import (
     Environment,
     Settings,
     credential_variables,
+    developer_id_for,
+    developer_id_variables,
     trust_for,
 )
 
@@ -104,7 +106,8 @@ async def run_checks(
             checks.append(token)
             if token.status == "failed":
                 return [*checks, _skipped("search", "needs a token")]
-            checks.append(await _search_check(client, settings.client_id))
+            refusal = _RefusalCause(client, name, environment, environ)
+            checks.append(await _search_check(client, settings.client_id, refusal))
     except LocalSandboxError as e:  # the embedded state: unusable, or another run holds it
         hint = "the message says what to do"
         return [*checks, _failed("state", e.message, hint), _skipped("token", "needs the state")]
@@ -193,12 +196,36 @@ async def _token_check(client: PBClient) -> Check:
     return Check("token", "ok", f"issued, valid for {lifetime:.0f} s")
 
 
-async def _search_check(client: PBClient, client_id: str | None) -> Check:
+class _RefusalCause:
+    """What a 401/403 of the search means: the merchants call (outside the Fulfillment
+    prefix) tells bad credentials from Fulfillment not being enabled (contract §15)."""
+
+    def __init__(
+        self, client: PBClient, name: str, environment: Environment, environ: Mapping[str, str]
+    ) -> None:
+        self._client = client
+        self._developer_id = developer_id_for(name, environment, environ)
+        self._variables = " or ".join(developer_id_variables(name))
+
+    async def __call__(self) -> str:
+        developer_id = self._developer_id
+        fetch = None
+        if developer_id is not None:
+
+            async def fetch(page: int) -> dict[str, object]:
+                return await self._client.merchants_page(developer_id, page, 1)
+
+        return await merchants.refusal_cause(fetch, self._variables)
+
+
+async def _search_check(client: PBClient, client_id: str | None, refusal: _RefusalCause) -> Check:
     if not client_id:
         return _skipped("search", "no `client_id` in reconcile.yaml to search with")
     try:
         page = await client.search_products_page(client_id, wire.FIRST_PAGE, 1)
     except RemoteError as e:
+        if _unavailable_hint(e) is None and e.status in (401, 403):
+            return _failed("search", str(e), await refusal())
         return _failed("search", str(e), _search_hint(e))
     total = page.get("totalElements")
     seen = f"{total} products visible" if isinstance(total, int) else "answered"

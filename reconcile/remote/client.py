@@ -26,10 +26,11 @@ from urllib.parse import quote
 import httpx2 as httpx
 
 from reconcile.errors import NotFoundError, ValidationFailed
-from reconcile.remote import auth, wire
+from reconcile.remote import auth, merchants, wire
 from reconcile.remote.auth import BearerAuth, TokenRequest, TokenSource
 from reconcile.remote.paging import OnPage, Pager, Search, search_body
 from reconcile.remote.ratelimit import Pacer
+from reconcile.remote.raw import Exchange, ExchangeLog, RawAnswer, send_raw
 from reconcile.remote.recovery import bom_address, find_created_bom, resolve_product_create
 from reconcile.remote.redact import Redactor
 from reconcile.remote.tls import tls_context
@@ -265,6 +266,35 @@ class PBClient:
         body = search_body(client_id, list(search_fields or []), None, "inventory")
         search = Search("inventory.snapshot", wire.INVENTORY_SNAPSHOT_PATH, body, "inventory")
         return self._pager.paged(search, on_page)
+
+    # -- merchants (contract §15, outside the Fulfillment prefix) -------------------------
+
+    async def merchants_page(
+        self, developer_id: str, page: int, size: int, sort: list[str] | None = None
+    ) -> Json:
+        """One 0-based page of Get Merchant Accounts (walked by ``merchants.walk_merchants``)."""
+        path = merchants.merchants_path(developer_id)
+        call = Call("merchants", f"merchants page {page}", "GET", path, read=True)
+        call.params = merchants.page_params(page, size, sort)
+        call.check = lambda answer: merchants.page_problem(answer, page)
+        return await self._session.run(call)
+
+    # -- diagnostics (``probe``) ---------------------------------------------------------
+
+    async def raw(
+        self, method: str, path: str, *, params: Json | None = None, body: Any = None
+    ) -> RawAnswer:
+        """One request whose answer comes back as PB sent it, whatever its status."""
+        call = Call("probe", f"{method} {path}", method, path, body, dict(params or {}), read=True)
+        return await send_raw(self._session, self._authorize, call)
+
+    def on_exchange(self, callback: Callable[[Exchange], None]) -> None:
+        """Hand every later exchange of this open client, masked, to ``callback``."""
+        self.http.event_hooks["response"].append(ExchangeLog(self._redact, callback))
+
+    def redact(self, text: str) -> str:
+        """``text`` with the key, secret and every token this client saw masked."""
+        return self._redact(text)
 
     # -- token ---------------------------------------------------------------------------
 

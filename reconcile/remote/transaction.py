@@ -42,7 +42,10 @@ OPERATION_CODES: dict[str, str] = {
     "bom.create": "BC",
     "bom.update": "BU",
     "bom.search": "BS",
+    "bom.get": "BG",
     "inventory.snapshot": "IS",
+    "merchants": "MC",
+    "probe": "PR",
 }
 
 # One counter per run id for the whole process: two clients sharing a run id still never
