@@ -221,8 +221,9 @@ def print_plan(output: Output, plan: Plan, fmt: str, violations: Sequence[str] =
         click.echo(plan.to_json(), nl=False)
     elif fmt == "markdown":
         click.echo(render_markdown(plan, violations=violations))
-    else:
-        output.out.print(render_text(plan, color=output.color, violations=violations))
+    else:  # "full": every create field by field, however many
+        text = render_text(plan, color=output.color, violations=violations, full=fmt == "full")
+        output.out.print(text)
 
 
 def print_warnings(output: Output, problems: Sequence[Problem]) -> None:
