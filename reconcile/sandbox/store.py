@@ -293,11 +293,14 @@ class Store:
             self._searches.clear()
             self._version = version
         key = (table, clause, tuple(params), order)
-        ids = self._searches.get(key)
+        # An unstable order (the `stable_order: false` alternative) is drawn afresh for
+        # every page, as a PB without a stable order would: never listed once.
+        ids = None if order == "random()" else self._searches.get(key)
         if ids is None:
             sql = f"SELECT rowid FROM {table} WHERE {clause} ORDER BY {order}"
             ids = array("q", (row[0] for row in self._db.execute(sql, params)))
-            self._searches[key] = ids
+            if order != "random()":
+                self._searches[key] = ids
             while len(self._searches) > _KEPT_SEARCHES:
                 self._searches.popitem(last=False)
         else:
