@@ -23,7 +23,7 @@ from reconcile.errors import (
     RemoteError,
     SettingsError,
 )
-from reconcile.remote import wire
+from reconcile.remote import merchants, wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.tls import (
     MINIMUM_TLS,
@@ -32,7 +32,15 @@ from reconcile.remote.tls import (
     negotiated_tls_version,
     proxy_for,
 )
-from reconcile.settings import Environment, Settings, credential_variables
+from reconcile.settings import (
+    TRUST_VARIABLE,
+    Environment,
+    Settings,
+    credential_variables,
+    developer_id_for,
+    developer_id_variables,
+    trust_for,
+)
 
 Status = Literal["ok", "failed", "skipped"]
 #: doctor should answer quickly: a couple of attempts, not a full retry budget.
@@ -73,7 +81,8 @@ async def run_checks(
     checks.append(transport)
     if transport.status == "failed":
         return checks
-    checks.append(await _tls_check(environment, settings.limits.connect_timeout_seconds))
+    timeout = settings.limits.connect_timeout_seconds
+    checks.append(await _tls_check(environment, timeout, settings, environ))
     if credentials.status == "failed":
         return [
             *checks,
@@ -97,7 +106,8 @@ async def run_checks(
             checks.append(token)
             if token.status == "failed":
                 return [*checks, _skipped("search", "needs a token")]
-            checks.append(await _search_check(client, settings.client_id))
+            refusal = _RefusalCause(client, name, environment, environ)
+            checks.append(await _search_check(client, settings.client_id, refusal))
     except LocalSandboxError as e:  # the embedded state: unusable, or another run holds it
         hint = "the message says what to do"
         return [*checks, _failed("state", e.message, hint), _skipped("token", "needs the state")]
@@ -140,7 +150,9 @@ def _transport_check(environment: Environment) -> Check:
     return Check("transport", "ok", f"https with TLS {_tls_name(MINIMUM_TLS)} or newer required")
 
 
-async def _tls_check(environment: Environment, timeout: float) -> Check:
+async def _tls_check(
+    environment: Environment, timeout: float, settings: Settings, environ: Mapping[str, str]
+) -> Check:
     url = environment.base_url or ""
     if environment.embedded or urlsplit(url).scheme == "http":
         where = "embedded" if environment.embedded else "loopback http"
@@ -152,11 +164,16 @@ async def _tls_check(environment: Environment, timeout: float) -> Check:
             "through the HTTPS proxy from HTTPS_PROXY: TLS 1.2+ is enforced by the token check",
         )
     try:
-        version = await negotiated_tls_version(url, timeout)
+        trust = trust_for(settings, environment, environ)
+    except SettingsError as e:
+        return _failed("tls", str(e), f"unset {TRUST_VARIABLE} or set it to system")
+    try:
+        version = await negotiated_tls_version(url, timeout, trust)
     except ssl.SSLError as e:
         hint = (
             f"{host} must offer TLS {_tls_name(MINIMUM_TLS)}+ with a certificate this machine "
-            "trusts (behind a TLS-inspecting proxy: set SSL_CERT_FILE to its CA bundle)"
+            "trusts (behind a TLS-inspecting proxy: set `tls: {trust: system}` in "
+            f"reconcile.yaml or {TRUST_VARIABLE}=system, or SSL_CERT_FILE to its CA bundle)"
         )
         return _failed("tls", f"no TLS session with {host}: {e}", hint)
     except (OSError, TimeoutError) as e:
@@ -164,7 +181,8 @@ async def _tls_check(environment: Environment, timeout: float) -> Check:
         if is_loopback(host):
             hint = "is the local server running?"
         return _failed("tls", f"cannot reach {host}: {e or type(e).__name__}", hint)
-    return Check("tls", "ok", f"{host} negotiated {version}")
+    store = " (the system's trust store)" if trust == "system" else ""
+    return Check("tls", "ok", f"{host} negotiated {version}{store}")
 
 
 async def _token_check(client: PBClient) -> Check:
@@ -178,12 +196,36 @@ async def _token_check(client: PBClient) -> Check:
     return Check("token", "ok", f"issued, valid for {lifetime:.0f} s")
 
 
-async def _search_check(client: PBClient, client_id: str | None) -> Check:
+class _RefusalCause:
+    """What a 401/403 of the search means: the merchants call (outside the Fulfillment
+    prefix) tells bad credentials from Fulfillment not being enabled (contract §15)."""
+
+    def __init__(
+        self, client: PBClient, name: str, environment: Environment, environ: Mapping[str, str]
+    ) -> None:
+        self._client = client
+        self._developer_id = developer_id_for(name, environment, environ)
+        self._variables = " or ".join(developer_id_variables(name))
+
+    async def __call__(self) -> str:
+        developer_id = self._developer_id
+        fetch = None
+        if developer_id is not None:
+
+            async def fetch(page: int) -> dict[str, object]:
+                return await self._client.merchants_page(developer_id, page, 1)
+
+        return await merchants.refusal_cause(fetch, self._variables)
+
+
+async def _search_check(client: PBClient, client_id: str | None, refusal: _RefusalCause) -> Check:
     if not client_id:
         return _skipped("search", "no `client_id` in reconcile.yaml to search with")
     try:
         page = await client.search_products_page(client_id, wire.FIRST_PAGE, 1)
     except RemoteError as e:
+        if _unavailable_hint(e) is None and e.status in (401, 403):
+            return _failed("search", str(e), await refusal())
         return _failed("search", str(e), _search_hint(e))
     total = page.get("totalElements")
     seen = f"{total} products visible" if isinstance(total, int) else "answered"

@@ -31,9 +31,11 @@ from reconcile.plan.plan import ExistingCounts, Plan
 from reconcile.plan.warnings import add_inventory_warnings
 from reconcile.remote.apply import apply_changes
 from reconcile.remote.client import PBClient
-from reconcile.remote.fetch import count_existing, fetch_current_state, fetch_inventory, reread
+from reconcile.remote.fetch import SEARCH_BATCH, fetch_current_state, reread
+from reconcile.remote.inventory import fetch_inventory
 from reconcile.remote.progress import NO_PROGRESS, Progress
 from reconcile.remote.report import ApplyReport
+from reconcile.remote.totals import count_existing
 from reconcile.settings import Environment, Settings
 
 
@@ -149,7 +151,7 @@ async def apply_planned(
     ``recheck`` re-reads the planned resources first and refuses the plan if PB changed
     under it (exit 7), as for a saved plan: use it when the plan waited for a human's
     confirmation (which may take hours). ``apply --auto-approve`` applies a plan made
-    moments ago and skips it, saving one read per planned resource batch.
+    moments ago and skips it, saving one search per 100 planned resources.
     """
     plan, settings = result.plan, result.settings
     client, _ = connect(settings, plan.environment, catalog_dir=result.directory, environ=environ)
@@ -270,8 +272,11 @@ async def _still_fresh(
     Any stale one refuses the whole plan (``StalePlan``, exit 7) with ``headline``, one
     line per stale resource, and ``advice``.
     """
-    progress.note(f"Checking the {len(plan.changes)} planned resources in PB…")
-    current = await reread(client, plan.client_id, plan.changes)
+    progress.note(
+        f"Checking the {len(plan.changes)} planned resources in PB, so that nothing changed "
+        f"since the plan is overwritten (one search per {SEARCH_BATCH} resources)…"
+    )
+    current = await reread(client, plan.client_id, plan.changes, progress)
     fresh = check_freshness(plan.changes, current)
     if fresh.stale:
         raise StalePlan(

@@ -4,7 +4,8 @@ An embedded environment (``local``) runs the sandbox emulator in-process, handed
 same client as its transport (``remote.inprocess``), with its state in
 ``<catalog>/.reconcile/sandbox.db`` and a random key and secret, so authentication is
 exercised exactly as against PB. While its client is open, a run holds
-``<catalog>/.reconcile/lock`` (an exclusive ``flock``): a second run against the same
+``<catalog>/.reconcile/lock`` (an exclusive lock: ``flock`` on Unix, ``LockFileEx`` on
+Windows, through ``filelock``): a second run against the same
 state fails fast (``LocalSandboxError``, exit 4) instead of planning against writes it
 cannot see. The in-process emulator is not PB, so its client has no rate limit and a
 wider in-flight bound. Any other environment reads its credentials from environment
@@ -28,7 +29,13 @@ from reconcile.remote.client import PBClient
 from reconcile.remote.inprocess import ASGIApp, InProcessTransport
 from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.tls import check_base_url
-from reconcile.settings import Credentials, Settings, credential_variables, credentials_for
+from reconcile.settings import (
+    Credentials,
+    Settings,
+    credential_variables,
+    credentials_for,
+    trust_for,
+)
 
 if TYPE_CHECKING:  # the emulator (starlette) is loaded only when `local` is used
     from reconcile.sandbox import SandboxConfig, Store
@@ -83,6 +90,7 @@ def connect(
     if environment.embedded:
         return _embedded(settings, name, catalog_dir, run_id)
     base_url = check_base_url(environment.base_url or "")
+    trust = trust_for(settings, environment, environ)
     credentials = credentials_for(name, environ)
     specific, generic = credential_variables(name)
     # The pair credentials_for read: the environment's own when complete, else the generic.
@@ -94,6 +102,7 @@ def connect(
         environment=name,
         run_id=run_id,
         credential_vars=read,
+        trust=trust,
     )
     return client, ConnectionInfo(environment=name, base_url=base_url)
 
@@ -164,7 +173,7 @@ def copy_sandbox(source: Path, out_dir: Path) -> Path:
         return target
     from reconcile.sandbox import copy_state
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_state_dir(target.parent)
     copy_state(source, target)
     return target
 
@@ -242,17 +251,38 @@ def _busy(path: Path, holder: str) -> LocalSandboxError:
 
 
 def hold_lock(path: Path) -> int:
-    """An exclusive, non-blocking ``flock`` on ``path`` (created if needed); its descriptor.
+    """An exclusive, non-blocking lock on ``path`` (created if needed); its descriptor.
 
-    The lock lives as long as the descriptor (or the process): a crashed run leaves the
-    file behind but never a held lock.
+    ``filelock``'s native primitive: ``flock`` on Unix, ``LockFileEx`` on byte 0 on
+    Windows. The lock lives as long as the descriptor (or the process): a crashed run
+    leaves the file behind but never a held lock. The holder's pid follows byte 0, so
+    another process can read it on Windows too, where the locked byte cannot be read.
     """
-    import fcntl
+    from filelock import lock_descriptor
 
+    fd = _open_lock_file(path)
+    try:
+        taken = lock_descriptor(fd, blocking=False)
+    except OSError as e:
+        os.close(fd)
+        raise LocalSandboxError(
+            f"cannot lock {path}: {e.strerror or e}", operation="local sandbox"
+        ) from None
+    if not taken:
+        holder = _read_holder(fd)
+        os.close(fd)
+        raise _busy(path, holder)
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f" {os.getpid()}\n".encode())
+    return fd
+
+
+def _open_lock_file(path: Path) -> int:
     catalog = path.parent.parent
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        make_state_dir(path.parent)
+        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
     except OSError as e:
         why = e.strerror or str(e)
         if isinstance(e, FileExistsError | NotADirectoryError):
@@ -261,16 +291,25 @@ def hold_lock(path: Path) -> int:
             f"cannot create the lock file {path}: {why}; {_start_over(catalog)}",
             operation="local sandbox",
         ) from None
+
+
+def _read_holder(fd: int) -> str:
+    """The pid another process wrote into the lock file ("" when unreadable)."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-        holder = os.read(fd, 32).decode("ascii", "replace").strip()
-        os.close(fd)
-        if not isinstance(e, BlockingIOError):
-            raise LocalSandboxError(
-                f"cannot lock {path}: {e.strerror or e}", operation="local sandbox"
-            ) from None
-        raise _busy(path, holder) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
+        os.lseek(fd, 1, os.SEEK_SET)  # past byte 0, which Windows keeps locked
+        return os.read(fd, 32).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+
+
+#: The whole of ``.reconcile/.gitignore``: local state never goes into git.
+STATE_GITIGNORE = "# reconcile's local state (the embedded sandbox, its lock): never commit.\n*\n"
+
+
+def make_state_dir(state_dir: Path) -> None:
+    """Create ``.reconcile/`` if needed; the first time, with a ``.gitignore`` of ``*``,
+    so any catalog repository ignores the local state without configuration."""
+    if state_dir.is_dir():
+        return
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / ".gitignore").write_text(STATE_GITIGNORE, encoding="utf-8")

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -76,6 +76,27 @@ def check_base_url(url: str) -> str:
     return url
 
 
+#: Which certificates a TLS connection to PB trusts: ``default`` (SSL_CERT_FILE or
+#: SSL_CERT_DIR when set, else the HTTP library's default) or ``system`` (the operating
+#: system's store and verifier, through truststore: what a TLS-inspecting proxy's CA is
+#: installed in).
+Trust = Literal["default", "system"]
+TRUST_VARIABLE = "RECONCILE_TLS_TRUST"
+
+
+class Tls(BaseModel):
+    """How TLS connections to PB are verified (TLS 1.2 or newer is always required)."""
+
+    model_config = _CLOSED
+
+    trust: Trust = Field(
+        default="default",
+        description="certificates trusted: default (SSL_CERT_FILE/SSL_CERT_DIR when set, "
+        "else the HTTP library's) or system (the operating system's store, e.g. behind a "
+        f"proxy that inspects TLS); {TRUST_VARIABLE} overrides it",
+    )
+
+
 class Environment(BaseModel):
     """Where to reconcile: PB's host (`base_url`) or the embedded sandbox."""
 
@@ -91,6 +112,13 @@ class Environment(BaseModel):
     require_plan_file: bool = Field(
         default=False, description="apply only a saved, reviewed plan (apply --plan FILE)"
     )
+    tls: Tls | None = Field(default=None, description="overrides the top-level `tls`")
+    developer_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="PB developer id (Developer Hub → Your Account), for `reconcile merchants` "
+        "and the probe; PB_<ENV>_DEVELOPER_ID wins over it, PB_DEVELOPER_ID fills it in",
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> Environment:
@@ -99,8 +127,13 @@ class Environment(BaseModel):
         return self
 
 
+#: The developer id whose merchants the embedded emulator serves (its fixtures).
+EMBEDDED_DEVELOPER_ID = "sandbox-developer"
+#: DOC (Fulfillment overview, Fulfillment Centers table): CVG, ID 157, the only row listed.
+DOCUMENTED_FULFILLMENT_CENTERS: tuple[str, ...] = ("157",)
+
 BUILTIN_ENVIRONMENTS: dict[str, Environment] = {
-    LOCAL: Environment(embedded=True),
+    LOCAL: Environment(embedded=True, developer_id=EMBEDDED_DEVELOPER_ID),
     "sandbox": Environment(base_url=PB_SANDBOX_URL),
     "production": Environment(base_url=PB_PRODUCTION_URL, require_plan_file=True),
 }
@@ -220,6 +253,12 @@ class Settings(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     safety: Safety = Field(default_factory=Safety)
     prune: bool = Field(default=False, description="deactivate remote resources not declared")
+    tls: Tls = Field(default_factory=Tls, description="TLS verification for every environment")
+    fulfillment_centers: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="fulfillment-center ids a BOM `node` may name besides the documented "
+        "ones (157, CVG); another node is a validate warning",
+    )
 
     @field_validator("environments", mode="before")
     @classmethod
@@ -249,6 +288,21 @@ class Settings(BaseModel):
                 f"define it under `environments:` (known: {', '.join(sorted(envs))})"
             )
         return name, envs[name]
+
+
+def trust_for(settings: Settings, environment: Environment, environ: Mapping[str, str]) -> Trust:
+    """The trust store of one environment: RECONCILE_TLS_TRUST, else the environment's
+    `tls.trust`, else the top-level one (a per-machine choice need not touch the file)."""
+    value = environ.get(TRUST_VARIABLE, "").strip().lower()
+    if not value:
+        return (environment.tls or settings.tls).trust
+    trusts: dict[str, Trust] = {t: t for t in get_args(Trust)}
+    if value not in trusts:
+        raise SettingsError(
+            f"{TRUST_VARIABLE}={value!r} is not one of {', '.join(trusts)}; "
+            "use system to trust the operating system's certificate store"
+        )
+    return trusts[value]
 
 
 @dataclass(frozen=True)
@@ -293,3 +347,23 @@ def credentials_for(env_name: str, environ: Mapping[str, str]) -> Credentials:
         f"(or {generic[0]} and {generic[1]})",
         operation="credentials",
     )
+
+
+def known_fulfillment_centers(settings: Settings) -> tuple[str, ...]:
+    """The documented center ids, then those reconcile.yaml adds."""
+    extra = [c for c in settings.fulfillment_centers if c not in DOCUMENTED_FULFILLMENT_CENTERS]
+    return (*DOCUMENTED_FULFILLMENT_CENTERS, *extra)
+
+
+def developer_id_variables(env_name: str) -> tuple[str, str]:
+    """The (per-environment, generic) variables that can hold the developer id."""
+    slug = re.sub(r"[^A-Z0-9]", "_", env_name.upper())
+    return f"PB_{slug}_DEVELOPER_ID", "PB_DEVELOPER_ID"
+
+
+def developer_id_for(
+    env_name: str, environment: Environment, environ: Mapping[str, str]
+) -> str | None:
+    """PB_<ENV>_DEVELOPER_ID, else the environment's `developer_id`, else PB_DEVELOPER_ID."""
+    specific, generic = developer_id_variables(env_name)
+    return environ.get(specific) or environment.developer_id or environ.get(generic) or None

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "catalog-examples"
 KIT = {
     "products": [product("A"), product("B"), product("KIT", kind="KIT")],
-    "boms": [bom("KIT", {"A": 1, "B": 2}, node="PB-FC-EAST")],
+    "boms": [bom("KIT", {"A": 1, "B": 2}, node="157")],
 }
 
 
@@ -195,7 +195,7 @@ class TestFailureTable:
         assert max(len(line) for line in report.splitlines()) <= 80, report
         txn = next(w for w in report.split() if w.count("-") == 2 and "BC" in w)
         assert any(line.strip().endswith(txn) for line in report.splitlines()), report
-        assert "bom.KIT@PB-FC-EAST" in report
+        assert "bom.KIT@157" in report
 
     def test_wide_output_keeps_the_table(self, world: World) -> None:
         world.write(**KIT)
@@ -257,7 +257,7 @@ class TestApplySummaryJson:
         jsonschema.validate(summary, self.schema())
         assert summary["outcome"] == "applied" and summary["exit_code"] == 0
         assert summary["counts"]["done"] == 4 and len(summary["fingerprint"]) == 64
-        assert {r["address"] for r in summary["resources"]} >= {"product.A", "bom.KIT@PB-FC-EAST"}
+        assert {r["address"] for r in summary["resources"]} >= {"product.A", "bom.KIT@157"}
 
     def test_failed_skipped_and_pb_error(self, world: World) -> None:
         """A failed BOM carries PB's code, message and transaction id; the product it
@@ -267,7 +267,7 @@ class TestApplySummaryJson:
         world.admin.configure(node_allow_list=["PB-FC-WEST"])
         world.write(
             products=[product("A"), product("KIT", kind="KIT")],
-            boms=[bom("KIT", {"A": 1}, node="PB-FC-EAST")],
+            boms=[bom("KIT", {"A": 1}, node="157")],
             prune=True,
         )
         out = world.directory.parent / "applied.json"
@@ -276,12 +276,12 @@ class TestApplySummaryJson:
         summary = json.loads(out.read_text())
         jsonschema.validate(summary, self.schema())
         by_address = {r["address"]: r for r in summary["resources"]}
-        failed = by_address["bom.KIT@PB-FC-EAST"]
+        failed = by_address["bom.KIT@157"]
         assert failed["status"] == "failed" and failed["error"]["code"]
         assert failed["error"]["transaction_id"].count("-") == 2
         skipped = by_address["product.B"]
         assert skipped["status"] == "skipped"
-        assert skipped["skipped_because"] == "bom.KIT@PB-FC-EAST"
+        assert skipped["skipped_because"] == "bom.KIT@157"
         assert summary["outcome"] == "partly failed" and summary["exit_code"] == 5
 
     def test_refused_and_cancelled_runs_are_written_too(self, world: World) -> None:

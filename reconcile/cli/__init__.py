@@ -28,8 +28,10 @@ from reconcile.cli.console import Output, fail
 from reconcile.cli.doctor import doctor
 from reconcile.cli.drift import drift_command
 from reconcile.cli.imports import import_command
+from reconcile.cli.merchants import merchants
 from reconcile.cli.options import add_global_options
 from reconcile.cli.plans import apply_command, plan_command, show_command
+from reconcile.cli.probe import probe
 from reconcile.cli.sandbox import sandbox_group
 from reconcile.cli.usage import refuse_terraform_spellings, without_risky_suggestions
 from reconcile.errors import EXIT_ERROR, EXIT_USAGE, ReconcileError
@@ -69,6 +71,8 @@ for command in (
     import_command,
     sandbox_group,
     doctor,
+    probe,
+    merchants,
 ):
     cli.add_command(command)
 add_global_options(cli)

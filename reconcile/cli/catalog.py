@@ -127,6 +127,8 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
     from reconcile.desired import schema_documents as catalog_documents
     from reconcile.plan.plan import Plan
     from reconcile.plan.summary_json import PlanSummary, summary_schema
+    from reconcile.probe.check import JSON_SCHEMA as PROBE_SCHEMA
+    from reconcile.remote.merchants import MerchantList
     from reconcile.remote.report import ApplySummary
 
     return [
@@ -134,6 +136,8 @@ def schema_documents() -> list[tuple[str, dict[str, Any]]]:
         ("plan.schema.json", Plan.json_schema()),
         ("plan-summary.schema.json", summary_schema(PlanSummary, "plan-summary.schema.json")),
         ("apply-summary.schema.json", summary_schema(ApplySummary, "apply-summary.schema.json")),
+        ("merchants.schema.json", MerchantList.json_schema()),
+        ("probe.schema.json", PROBE_SCHEMA),
     ]
 
 

@@ -76,9 +76,9 @@ class Output:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)-7s %(message)s"))
         logging.basicConfig(level=level, handlers=[handler], force=True)
-        # The client keeps httpx's per-request lines quiet by default; -v shows them (URLs
-        # and statuses only: httpx never logs headers, so no token).
-        logging.getLogger("httpx").setLevel(level)
+        # The client keeps httpx2's per-request lines quiet by default; -v shows them (URLs
+        # and statuses only: httpx2 never logs headers, so no token).
+        logging.getLogger("httpx2").setLevel(level)
 
     def note(self, message: str) -> None:
         """A note on stderr (what was saved, where): silenced by -q."""
@@ -221,8 +221,9 @@ def print_plan(output: Output, plan: Plan, fmt: str, violations: Sequence[str] =
         click.echo(plan.to_json(), nl=False)
     elif fmt == "markdown":
         click.echo(render_markdown(plan, violations=violations))
-    else:
-        output.out.print(render_text(plan, color=output.color, violations=violations))
+    else:  # "full": every create field by field, however many
+        text = render_text(plan, color=output.color, violations=violations, full=fmt == "full")
+        output.out.print(text)
 
 
 def print_warnings(output: Output, problems: Sequence[Problem]) -> None:

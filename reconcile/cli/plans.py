@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from reconcile.plan.plan import Plan
     from reconcile.remote.report import ApplyReport, Outcome
 
-PLAN_FORMATS = ("text", "markdown", "json")
+PLAN_FORMATS = ("text", "full", "markdown", "json")  # full: text listing every create
 EXIT_INTERRUPTED = 130
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 @click.group("sandbox")
 def sandbox_group() -> None:
     """The local emulator of the PB Fulfillment API (for tests, demos and benchmarks)."""
+
+
+def _settings(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, Any], ...]:
+    """``--set NAME=VALUE`` values, each checked (a bad one: usage error, exit 64)."""
+    from reconcile.sandbox.server import ServeError, setting_option
+
+    try:
+        return tuple(setting_option(text) for text in values)
+    except ServeError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 @sandbox_group.command("serve")
@@ -53,6 +65,18 @@ def sandbox_group() -> None:
     show_default=True,
     help="seconds a token stays valid",
 )
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    callback=_settings,
+    metavar="NAME=VALUE",
+    help="a runtime setting, e.g. the alternatives `reconcile probe` checks: "
+    "results_field=items, total_elements=false, one_based_pages=false, date_filters=false, "
+    "include_inactive=only, stable_order=false, index_lag_searches=3, extra_fields=true, "
+    "bom_get_by_id=false, not_found_error_object=false, fulfillment_enabled=false "
+    "(repeatable; VALUE is JSON or text)",
+)
 def sandbox_serve(
     *,
     host: str,
@@ -64,6 +88,7 @@ def sandbox_serve(
     seed: int | None,
     page_max: int,
     token_ttl: int,
+    settings: tuple[tuple[str, Any], ...] = (),
 ) -> int:
     """Serve the emulator over HTTP until Ctrl-C (credentials: PB_API_KEY/PB_API_SECRET).
 
@@ -73,6 +98,7 @@ def sandbox_serve(
     from reconcile.sandbox.server import ListenError, ServeError, ServeOptions, start_sandbox
 
     options = ServeOptions(
+        settings=settings,
         host=host,
         port=port,
         db=db,

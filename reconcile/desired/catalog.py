@@ -17,13 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from reconcile.desired.checks import Declared, Rejected, check_references
+from reconcile.desired.checks import Declared, Rejected, check_nodes, check_references
 from reconcile.desired.messages import KEY_ERRORS, describe, did_you_mean, type_name
 from reconcile.desired.source import SourceFile, check_plain_values, display_path, read_source
 from reconcile.desired.walk import walk_catalog
 from reconcile.errors import CatalogError, Problem, SettingsError
 from reconcile.models import Bom, Product, ResourceSet
-from reconcile.settings import SETTINGS_FILE, Limits, Settings
+from reconcile.settings import SETTINGS_FILE, Limits, Settings, known_fulfillment_centers
 
 Section = Literal["products", "boms"]
 SECTIONS: tuple[Section, ...] = ("products", "boms")
@@ -148,6 +148,7 @@ def _load(directory: Path, settings: Settings) -> Catalog:
         problems.append(Problem(path, 1, 1, f"client_id is not set; add `{SETTINGS_EXAMPLE}`"))
     else:
         problems += check_references(entries, client_id, from_settings=bool(settings.client_id))
+        problems += check_nodes(entries, known_fulfillment_centers(settings))
     problems.sort(key=lambda p: (p.path, p.line, p.col))
     if _errors(problems) or client_id is None:  # a catalog is loaded whole or not at all
         raise CatalogError(problems)

@@ -238,3 +238,23 @@ def _walk(
             state[sku] = 1
             path.append(sku)
             stack.append(iter(edges.get(sku, ())))
+
+
+def check_nodes(entries: Sequence[Declared | Rejected], known: Sequence[str]) -> list[Problem]:
+    """Warn about a BOM ``node`` that is no known fulfillment center (the documented ones
+    plus `fulfillment_centers` of reconcile.yaml): PB may open centers the list lacks, so
+    a warning, not an error."""
+    listed = ", ".join(known)
+    return [
+        d.problem(
+            ("node",),
+            f"node {d.model.node!r} is not a known fulfillment center (known: {listed}); "
+            "if PB opened it for you, add it under `fulfillment_centers:` in reconcile.yaml",
+            "warning",
+        )
+        for d in entries
+        if isinstance(d, Declared)
+        and isinstance(d.model, Bom)
+        and d.model.node
+        and d.model.node not in known
+    ]

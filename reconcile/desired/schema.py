@@ -1,7 +1,8 @@
 """JSON Schemas for editors: catalog files and reconcile.yaml, generated from the models.
 
 The schemas help editors complete and check fields; the pydantic models stay the
-authority (``validate`` reports what a schema cannot express, e.g. cross-file rules).
+authority (``validate`` reports what a schema cannot express, e.g. cross-file rules; the
+list is in docs/schemas.md).
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ def _finish(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def catalog_schema() -> dict[str, Any]:
-    """Schema of a catalog file; clientId is optional since reconcile.yaml may supply it."""
+    """Schema of a catalog file; clientId is optional since reconcile.yaml may supply it.
+
+    A file of comments only reads as null: ``validate`` warns and goes on, so the schema
+    accepts it too (an editor shows nothing where the tool fails nothing).
+    """
     schema = CatalogFile.model_json_schema(mode="validation")
+    schema["type"] = ["object", "null"]
     for model in (Product, Bom):
         definition = schema["$defs"][model.__name__]
         definition["required"] = [f for f in definition["required"] if f != "clientId"]

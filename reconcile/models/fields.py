@@ -76,8 +76,14 @@ ClientId = Annotated[
 
 
 #: ISO 8601 date-time with seconds and a UTC offset; PB's pages document two spellings.
+#: Months, days (per month, 29 in February), hours, minutes and offsets are ranged here so
+#: that the JSON Schema (which reuses this pattern) refuses what ``fromisoformat`` refuses;
+#: only February 29 of a year that is not a leap year is left to the validator.
 DATE_TIME_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})$"
+    r"^(?!0000)[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])$"
 )
 _DATE_TIME = re.compile(DATE_TIME_PATTERN)
 

@@ -199,6 +199,11 @@ class Plan(BaseModel):
         """The JSON Schema of the plan file (``schemas/plan.schema.json``)."""
         return planfile.json_schema(cls)
 
+    @staticmethod
+    def summary_json_schema() -> dict[str, Any]:
+        """The JSON Schema of ``plan --summary-json`` (``schemas/plan-summary.schema.json``)."""
+        return planfile.summary_json_schema(KINDS, list(ActionCounts.model_fields))
+
 
 def select_changes(plan: Plan, addresses: Iterable[str]) -> list[Change]:
     """The plan's changes for these addresses, in plan order; an unknown one is an error."""

@@ -26,6 +26,11 @@ SUPPORTED = (int(_MAJOR), int(_MINOR))
 SUPPORTED_MAJOR = FORMAT_VERSION.split(".", maxsplit=1)[0]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:reconcile:schema:plan:1"
+SUMMARY_SCHEMA_ID = "urn:reconcile:schema:plan-summary:1"
+#: What the reader needs before anything else: without them a file is not a plan at all.
+READER_REQUIRED = ("format_version", "changes")
+#: Actions a Change may carry in memory that a saved plan never holds (plans list writes).
+NOT_IN_PLANS = ("no-op",)
 
 PlanModel = TypeVar("PlanModel", bound=BaseModel)
 
@@ -53,9 +58,61 @@ def check_consistent(changes: Sequence[Change], client_id: str, source: str) -> 
 
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON Schema of the plan file (``schemas/plan.schema.json``)."""
-    schema = model.model_json_schema(mode="serialization")
+    """The JSON Schema of the plan file (``schemas/plan.schema.json``), as strict as the
+    reader: the fields it requires, the format versions it reads, the actions it applies."""
+    schema = model.model_json_schema(mode="validation")
+    schema["required"] = [*READER_REQUIRED, *schema.get("required", [])]
+    schema["properties"]["format_version"]["pattern"] = format_version_pattern()
+    action = schema["$defs"]["Change"]["properties"]["action"]
+    action["enum"] = [a for a in action["enum"] if a not in NOT_IN_PLANS]
     return {"$schema": SCHEMA_DIALECT, "$id": SCHEMA_ID, **schema}
+
+
+def format_version_pattern(supported: tuple[int, int] = SUPPORTED) -> str:
+    """The ``format_version`` values ``_check_format_version`` accepts, as a regex:
+    this major, a minor up to this one (leading zeros read as numbers, as the reader does)."""
+    minors = "|".join(str(minor) for minor in range(supported[1] + 1))
+    return f"^0*{supported[0]}\\.0*({minors})$"
+
+
+def summary_json_schema(kinds: Sequence[str], actions: Sequence[str]) -> dict[str, Any]:
+    """The JSON Schema of ``plan --summary-json`` (``schemas/plan-summary.schema.json``);
+    ``actions`` are the count fields of each kind (``ActionCounts``)."""
+    count = {"type": "integer", "minimum": 0}
+    counts = _closed(dict.fromkeys(actions, count))
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": SUMMARY_SCHEMA_ID,
+        "title": "reconcile plan summary",
+        "description": "What `reconcile plan --summary-json FILE` writes: the counts a "
+        "pipeline branches on, and the safety verdict.",
+        **_closed(
+            {
+                "format_version": {"type": "string", "pattern": format_version_pattern()},
+                "environment": {"type": "string"},
+                "client_id": {"type": "string"},
+                "has_changes": {"type": "boolean"},
+                "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "counts": _closed(dict.fromkeys(kinds, counts)),
+                "totals": counts,
+                "unmanaged": count,
+                "unreadable": count,
+                "warnings": count,
+                "unsafe": {"type": "boolean"},
+                "unsafe_reasons": {"type": "array", "items": {"type": "string"}},
+            }
+        ),
+    }
+
+
+def _closed(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object with exactly these properties, every one required."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 def _load_json_object(text: str | bytes, source: str) -> dict[str, Any]:
@@ -65,7 +122,7 @@ def _load_json_object(text: str | bytes, source: str) -> dict[str, Any]:
         raise PlanFileError(
             f"{source} is not JSON ({e}); write a plan with `reconcile plan --out FILE`"
         ) from e
-    if not isinstance(data, dict) or "format_version" not in data or "changes" not in data:
+    if not isinstance(data, dict) or any(field not in data for field in READER_REQUIRED):
         raise PlanFileError(
             f"{source} is not a reconcile plan (no format_version/changes); "
             "write one with `reconcile plan --out FILE`"

@@ -21,8 +21,12 @@ from reconcile.plan.markdown import comment_marker, render_markdown
 from reconcile.plan.plan import Plan
 from reconcile.plan.wording import (
     ARROW,
+    CREATES_HIDDEN,
     DECLARED_INACTIVE,
+    STYLE,
+    SYMBOL,
     change_lines,
+    created_summary,
     deactivation_note,
     fingerprint_line,
     header_line,
@@ -52,6 +56,9 @@ __all__ = [
 
 #: Unmanaged addresses listed before the rest is collapsed into a count.
 UNMANAGED_SHOWN = 20
+#: Above this many creates, the text summarises them (``summarised_creates``); updates
+#: and deactivations, which change what PB holds, are always shown field by field.
+CREATES_IN_FULL = 200
 
 
 # ---- text ------------------------------------------------------------------------------
@@ -71,9 +78,13 @@ class _TextWriter:
         self.text.append("\n")
 
 
-def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> Text:
+def render_text(
+    plan: Plan, *, color: bool, violations: Sequence[str] = (), full: bool = False
+) -> Text:
     """The plan as Terraform-like text; ``color=False`` gives plain, unstyled text.
 
+    Above ``CREATES_IN_FULL`` creates (an onboarding), creates are summarised per kind
+    unless ``full``; the JSON plan (``--out``, ``--format json``) always holds them all.
     It has no final newline, and its lines are meant to be printed unwrapped
     (``Console(soft_wrap=True).print(text)``) so that piping it keeps each field on a line.
     """
@@ -83,9 +94,12 @@ def render_text(plan: Plan, *, color: bool, violations: Sequence[str] = ()) -> T
         if note:
             out.line(note, "dim")
     out.line()
+    creates = summarised_creates(plan, full=full)
     for change in plan.changes:
-        _text_change(out, change)
-        _text_kit_tree(out, kit_tree(change, plan))
+        if not (creates and change.action == "create"):
+            _text_change(out, change)
+            _text_kit_tree(out, kit_tree(change, plan))
+    _text_creates(out, creates)
     _text_deactivations(out, plan)
     _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
@@ -143,6 +157,23 @@ def _text_edges(out: _TextWriter, edges: Sequence[Edge], indent: str) -> None:
             style,
         )
         _text_edges(out, edge.children, indent + ("    " if last else "│   "))
+
+
+def summarised_creates(plan: Plan, *, full: bool) -> list[Change]:
+    """The creates the text summarises instead of listing field by field: all of them
+    when there are more than ``CREATES_IN_FULL`` (and ``full`` is not asked), else none."""
+    creates = [c for c in plan.changes if c.action == "create"]
+    return [] if full or len(creates) <= CREATES_IN_FULL else creates
+
+
+def _text_creates(out: _TextWriter, creates: Sequence[Change]) -> None:
+    """One line per kind of created resource, with a few of their addresses."""
+    if not creates:
+        return
+    for line in created_summary(creates, shown=UNMANAGED_SHOWN // 4):
+        out.line(f"  {SYMBOL['create']} {line}", STYLE["create"])
+    out.line(f"    {CREATES_HIDDEN}", "dim")
+    out.line()
 
 
 def _past(action: Action) -> str:

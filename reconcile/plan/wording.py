@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from reconcile.plan.change import Action, Change
@@ -142,3 +144,28 @@ def unmanaged_title(plan: Plan) -> str:
     n = len(plan.unmanaged)
     noun = "resource is" if n == 1 else "resources are"
     return f"Unmanaged: {n} active {noun} in PB but not in the catalog (--prune deactivates them)"
+
+
+CREATES_HIDDEN = (
+    "(creates summarised; `--format full` shows each field, and `--out FILE` or "
+    "`--format json` holds the whole plan)"
+)
+
+
+def created_summary(creates: Sequence[Change], *, shown: int) -> list[str]:
+    """``12,000 products will be created (ITEM 10,000, KIT 2,000): product.A, … and
+    11,995 more``: one line per kind, with the first ``shown`` addresses."""
+    lines = []
+    for kind in dict.fromkeys(c.kind for c in creates):
+        of_kind = [c for c in creates if c.kind == kind]
+        types = Counter(str((c.after or {}).get("productType", "")) for c in of_kind)
+        split = ", ".join(f"{t} {n:,}" for t, n in sorted(types.items()) if t)
+        names = ", ".join(printable(c.address) for c in of_kind[:shown])
+        more = len(of_kind) - shown
+        lines.append(
+            f"{len(of_kind):,} {kind}s will be created"
+            + (f" ({split})" if split else "")
+            + f": {names}"
+            + (f", … and {more:,} more" if more > 0 else "")
+        )
+    return lines

@@ -10,6 +10,11 @@ report says what PB holds, not what it answered. A failure never stops independe
 work: the report lists each resource as done, failed (with PB's words and transaction
 id) or skipped, and running apply again finishes the job.
 
+A product create PB refuses while a re-read then finds the product is never turned into an
+update: PB held a product the plan's read did not see, so the change is reported failed
+as "PB's search hid this product", pointing to ``reconcile probe`` (the backstop of the
+window self-check in ``remote/window.py``).
+
 Ctrl-C (the task being cancelled) stops new writes, lets the writes in flight finish,
 confirms them, and reports the rest as not started.
 """
@@ -68,6 +73,15 @@ async def apply_changes(
     return run.report(interrupted=False)
 
 
+#: A create PB refused for a product it turns out to hold: never made an update silently.
+HIDDEN = (
+    "PB's search hid this product: PB refused to create it ({said}), and it holds a product "
+    "with this SKU that the plan's read did not return (or another writer created it "
+    "since). Nothing was overwritten. Run `reconcile probe` to check this account's "
+    "search, then plan again"
+)
+
+
 class _Run:
     def __init__(self, client: PBClient, changes: Sequence[Change], progress: Progress) -> None:
         self.client = client
@@ -76,6 +90,9 @@ class _Run:
         self.results: dict[str, ChangeResult] = {}
         self.attempted: dict[str, Change] = {}
         self.errors: dict[str, WriteError] = {}
+        #: Product creates PB refused (an answer, not a lost request): a re-read that then
+        #: finds the product means PB held it already (``HIDDEN``).
+        self.refused_creates: set[str] = set()
         self.boms = BomWrites(self)
         self.in_flight: set[asyncio.Task[None]] = set()
         self.stopping = False
@@ -171,6 +188,10 @@ class _Run:
             else:
                 body = wire.product_to_wire(product, change.kept)
                 await self.client.update_product(product.sku, body)
+        except ValidationFailed as e:
+            self.errors[change.address] = WriteError.of(e)
+            if change.action == "create":
+                self.refused_creates.add(change.address)
         except RemoteError as e:
             self.errors[change.address] = WriteError.of(e)
 
@@ -180,6 +201,8 @@ class _Run:
             for change in batch:
                 if change.key["sku"] == sku:
                     self.errors.setdefault(change.address, WriteError(text))
+                    if change.action == "create":
+                        self.refused_creates.add(change.address)
 
     async def _confirm_products(self, changes: list[Change]) -> None:
         if not changes:
@@ -193,6 +216,10 @@ class _Run:
             return
         for change in changes:
             observed = found.get(change.key["sku"])
+            if observed is not None and change.address in self.refused_creates:
+                said = self.errors[change.address]
+                self.record(change, "failed", HIDDEN.format(said=said.message), said.transaction_id)
+                continue
             self.settle(change, None if observed is None else observed[0], _product(change))
 
     # -- BOMs ------------------------------------------------------------------------

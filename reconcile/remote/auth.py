@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.errors import AuthError, RemoteError
 from reconcile.remote import wire

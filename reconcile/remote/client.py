@@ -16,21 +16,24 @@ appear in log lines, error messages or reprs.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.errors import NotFoundError, ValidationFailed
-from reconcile.remote import auth, wire
+from reconcile.remote import auth, merchants, wire
 from reconcile.remote.auth import BearerAuth, TokenRequest, TokenSource
 from reconcile.remote.paging import OnPage, Pager, Search, search_body
 from reconcile.remote.ratelimit import Pacer
+from reconcile.remote.raw import Exchange, ExchangeLog, RawAnswer, send_raw
 from reconcile.remote.recovery import bom_address, find_created_bom, resolve_product_create
 from reconcile.remote.redact import Redactor
+from reconcile.remote.tls import tls_context
 from reconcile.remote.transaction import TransactionIds, check_run_id, new_run_id
 from reconcile.remote.transport import (
     Call,
@@ -41,7 +44,7 @@ from reconcile.remote.transport import (
     network_transport,
     quiet_http_logs,
 )
-from reconcile.settings import Credentials, Limits
+from reconcile.settings import Credentials, Limits, Trust
 
 Json = dict[str, Any]
 
@@ -62,11 +65,13 @@ class PBClient:
         on_close: Callable[[], None] | None = None,
         pacer: Pacer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        trust: Trust = "default",
     ) -> None:
         """``transport``: an in-process app instead of the network (trusted, any URL);
         ``pacer``: share one rate limit and in-flight bound between several clients of
         a run (default: a new one from ``limits``); ``clock``: what the token cache reads
-        to know a token's age (tests inject one)."""
+        to know a token's age (tests inject one); ``trust``: the certificates a network
+        client trusts (``remote.tls.tls_context``)."""
         quiet_http_logs()
         self.environment = environment
         self._on_close = on_close
@@ -76,7 +81,9 @@ class PBClient:
         self._redact = Redactor(
             credentials.key.get_secret_value(), credentials.secret.get_secret_value()
         )
-        self.base_url, inner = network_transport(base_url, limits, transport)
+        #: The TLS context of a network client (None in-process): TLS >= 1.2, ``trust``'s CAs.
+        self.tls: ssl.SSLContext | None = None if transport is not None else tls_context(trust)
+        self.base_url, inner = network_transport(base_url, limits, transport, self.tls)
         self.pacer = pacer or Pacer(limits.requests_per_second, limits.max_in_flight)
         self._session = Session(
             base_url=self.base_url,
@@ -259,6 +266,35 @@ class PBClient:
         body = search_body(client_id, list(search_fields or []), None, "inventory")
         search = Search("inventory.snapshot", wire.INVENTORY_SNAPSHOT_PATH, body, "inventory")
         return self._pager.paged(search, on_page)
+
+    # -- merchants (contract §15, outside the Fulfillment prefix) -------------------------
+
+    async def merchants_page(
+        self, developer_id: str, page: int, size: int, sort: list[str] | None = None
+    ) -> Json:
+        """One 0-based page of Get Merchant Accounts (walked by ``merchants.walk_merchants``)."""
+        path = merchants.merchants_path(developer_id)
+        call = Call("merchants", f"merchants page {page}", "GET", path, read=True)
+        call.params = merchants.page_params(page, size, sort)
+        call.check = lambda answer: merchants.page_problem(answer, page)
+        return await self._session.run(call)
+
+    # -- diagnostics (``probe``) ---------------------------------------------------------
+
+    async def raw(
+        self, method: str, path: str, *, params: Json | None = None, body: Any = None
+    ) -> RawAnswer:
+        """One request whose answer comes back as PB sent it, whatever its status."""
+        call = Call("probe", f"{method} {path}", method, path, body, dict(params or {}), read=True)
+        return await send_raw(self._session, self._authorize, call)
+
+    def on_exchange(self, callback: Callable[[Exchange], None]) -> None:
+        """Hand every later exchange of this open client, masked, to ``callback``."""
+        self.http.event_hooks["response"].append(ExchangeLog(self._redact, callback))
+
+    def redact(self, text: str) -> str:
+        """``text`` with the key, secret and every token this client saw masked."""
+        return self._redact(text)
 
     # -- token ---------------------------------------------------------------------------
 

@@ -1,13 +1,16 @@
 """Current state: what PB holds for one client, read into the same models as the catalog.
 
-Products come from a paged search carrying an explicit wide creation-date window, then a
-GET for each desired SKU that the search did not return: PB hides products created more
-than six months ago from a plain search (contract §6.5), and a search that ignored our
-window must never turn an existing product into a planned create. BOMs come from a paged
-search that includes inactive ones, so a desired BOM that was deactivated is found and
-reactivated by an update instead of being created a second time.
+Products come from a paged search carrying an explicit wide creation-date window (PB
+hides products created more than six months ago from a plain search, contract §6.5).
+Whether PB honoured the window is checked inside the read itself (``remote/window.py``):
+a returned product older than six months proves it; otherwise a small sample of GETs of
+the desired products the search did not return, and only if one of them turns out to
+exist, a GET for each of them. BOMs come from a paged search that includes inactive
+ones, so a desired BOM that was deactivated is found and reactivated by an update
+instead of being created a second time.
 
-Only the client's own objects are kept (a search or GET may answer with another
+Objects are decoded page by page as they arrive: no second copy of every raw object is
+kept. Only the client's own objects are kept (a search or GET may answer with another
 client's). An object reconcile cannot represent does not stop the read: it is listed in
 ``ResourceSet.unreadable`` by address with the reason, and the plan leaves it alone.
 """
@@ -15,14 +18,20 @@ client's). An object reconcile cannot represent does not stop the read: it is li
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reconcile.models import Bom, BomKey, Product, RemoteMeta, ResourceSet
-from reconcile.models.resources import creation_rank
-from reconcile.remote import wire
+from reconcile.models import Bom, Product, RemoteMeta, ResourceSet
+from reconcile.remote import window, wire
+from reconcile.remote.bomkeys import unique_boms
 from reconcile.remote.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -32,12 +41,13 @@ if TYPE_CHECKING:
 A = TypeVar("A")
 B = TypeVar("B")
 T = TypeVar("T")
+ProductRead = tuple[Product, RemoteMeta] | wire.Unreadable
 
 #: How many SKUs one filtered search names; a page of results holds at most as many.
 SEARCH_BATCH = 100
 
 #: The desired product SKUs, or a function returning an awaitable of them (the catalog
-#: still loading): only the fallback GETs need them, so only they wait.
+#: still loading): only the window check needs them, so only it waits.
 SkuSource = Collection[str] | Callable[[], Awaitable[Collection[str]]]
 
 
@@ -51,7 +61,7 @@ async def fetch_current_state(
     """Everything PB holds for ``client_id``, plus any desired product a search hid.
 
     ``desired_skus`` may be a function returning an awaitable (the catalog still loading
-    in a thread): both searches run while it resolves, and only the fallback GETs wait.
+    in a thread): both searches run while it resolves, and only the window check waits.
 
     An object reconcile cannot represent (an unknown field, a value outside the
     documented rules, an odd SKU) does not stop the read: it goes to
@@ -59,19 +69,28 @@ async def fetch_current_state(
     change it.
     """
     products, boms = await both(
-        _all_products(client, client_id, desired_skus, progress),
+        _all_products(client, client_id, progress),
         _search_boms(client, client_id, progress=progress),
     )
-    return decode(products.values(), boms)
+    wanted = desired_skus if isinstance(desired_skus, Collection) else await desired_skus()
+    missing = sorted(set(wanted) - products.reads.keys())
+    if missing and not products.evidence.proven:
+        named = (sku for bom in boms for sku in window.skus_named(bom))
+        hidden = await _hidden_products(client, client_id, missing, named, progress)
+        products.reads.update((sku, wire.read_product(obj)) for sku, obj in hidden.items())
+    return _decoded(products.reads.values(), boms)
 
 
 def decode(products: Iterable[Mapping[str, Any]], boms: Iterable[Mapping[str, Any]]) -> ResourceSet:
     """PB's objects as a ResourceSet: one BOM per key (``unique_boms``), and every object
     that cannot be read in ``unreadable``. An unreadable BOM that is plainly inactive
     (``"active": false``) beside a readable BOM of its key is history and left out."""
+    return _decoded((wire.read_product(obj) for obj in products), boms)
+
+
+def _decoded(products: Iterable[ProductRead], boms: Iterable[Mapping[str, Any]]) -> ResourceSet:
     current = ResourceSet()
-    for obj in products:
-        read = wire.read_product(obj)
+    for read in products:
         if isinstance(read, wire.Unreadable):
             _note(current, read)
         else:
@@ -125,30 +144,61 @@ async def all_of(awaitables: Iterable[Awaitable[T]]) -> list[T]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _all_products(
-    client: PBClient, client_id: str, desired_skus: SkuSource, progress: Progress
+class _AccountProducts:
+    """A whole-account product search, decoded as it arrives, and what it proves about
+    the creation-date window."""
+
+    def __init__(self) -> None:
+        self.reads: dict[str, ProductRead] = {}
+        self.evidence = window.WindowEvidence()
+
+
+async def _all_products(client: PBClient, client_id: str, progress: Progress) -> _AccountProducts:
+    found = _AccountProducts()
+    async for key, obj in _walk_products(client, client_id, progress=progress):
+        found.evidence.saw(obj)
+        found.reads[key] = wire.read_product(obj)
+    return found
+
+
+async def _hidden_products(
+    client: PBClient,
+    client_id: str,
+    missing: Sequence[str],
+    named_by_boms: Iterable[str],
+    progress: Progress,
 ) -> dict[str, dict[str, Any]]:
-    found = await _search_products(client, client_id, progress=progress)
-    wanted = desired_skus if isinstance(desired_skus, Collection) else await desired_skus()
-    missing = sorted(set(wanted) - found.keys())
-    found.update(await _get_products(client, client_id, missing, progress))
+    """The desired products the search hid, by the sample rule of ``remote/window.py``."""
+    sampled = window.sample(missing, named_by_boms)
+    found = await _get_products(client, client_id, sampled, progress)
+    if not found:
+        return {}
+    rest = sorted(set(missing) - set(sampled))
+    progress.note(window.HIDDEN_NOTE.format(count=len(missing)))
+    found.update(await _get_products(client, client_id, rest, progress))
     return found
 
 
 async def _search_products(
+    client: PBClient, client_id: str, skus: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    return {key: obj async for key, obj in _walk_products(client, client_id, skus=skus)}
+
+
+async def _walk_products(
     client: PBClient,
     client_id: str,
     *,
     skus: Sequence[str] | None = None,
     progress: Progress = NO_PROGRESS,
-) -> dict[str, dict[str, Any]]:
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """The client's products a search returns (only ``skus`` when given), keyed by SKU."""
     fields = wire.product_window_search_fields()
     if skus is not None:
         fields.append({"name": wire.PRODUCT_SKU_SEARCH_FIELD, "values": list(skus)})
     pages = _PageProgress(progress, "product pages")
     items = client.search_products(client_id, search_fields=fields, on_page=pages)
     wanted = None if skus is None else set(skus)
-    found: dict[str, dict[str, Any]] = {}
     async for obj in items:
         sku = obj.get("sku")
         if not _belongs(obj, client_id):
@@ -156,11 +206,10 @@ async def _search_products(
         if wanted is None:
             # The whole account: an object with an odd SKU (not a string) is kept under
             # its address, so that decoding reports it as unreadable.
-            found[sku if isinstance(sku, str) else wire.product_address(obj)] = obj
+            yield (sku if isinstance(sku, str) else wire.product_address(obj)), obj
         elif isinstance(sku, str) and sku in wanted:
             # A server that ignores the SKU filter still gives a correct (larger) answer.
-            found[sku] = obj
-    return found
+            yield sku, obj
 
 
 async def _get_products(
@@ -234,58 +283,6 @@ class _PageProgress:
             self.progress.done(self.task)
 
 
-def unique_boms(
-    pairs: Iterable[tuple[Bom, RemoteMeta]],
-    duplicates: dict[BomKey, list[tuple[Bom, RemoteMeta]]] | None = None,
-) -> list[tuple[Bom, RemoteMeta]]:
-    """One BOM per (sku, node) key, chosen among the remote BOMs of that key.
-
-    Inactive BOMs are history: beside exactly one active BOM they are left out; with no
-    active one, the most recently updated inactive BOM (latest ``pbUpdateDate``, then
-    highest id) is the key's BOM, so a declared BOM reactivates it. Two or more ACTIVE
-    BOMs for one key are duplicates: the one created first stands for the key, and all
-    of them go to ``duplicates`` for the plan to resolve (or to refuse, naming each id).
-    """
-    by_key: dict[BomKey, list[tuple[Bom, RemoteMeta]]] = defaultdict(list)
-    for bom, meta in pairs:
-        by_key[bom.key].append((bom, meta))
-    chosen = []
-    for key, found in by_key.items():
-        active = [pair for pair in found if pair[0].active]
-        if len(active) > 1 and duplicates is not None:
-            duplicates[key] = sorted(active, key=lambda pair: creation_rank(pair[1]))
-        chosen.append(_one_bom(key, found, duplicates is not None))
-    return chosen
-
-
-def _one_bom(
-    key: BomKey, found: list[tuple[Bom, RemoteMeta]], keep_duplicates: bool
-) -> tuple[Bom, RemoteMeta]:
-    active = [pair for pair in found if pair[0].active]
-    if len(active) == 1:
-        return active[0]
-    if not active:
-        return max(found, key=lambda pair: _recency(pair[1]))
-    if keep_duplicates:
-        return min(active, key=lambda pair: creation_rank(pair[1]))
-    resources = ResourceSet(duplicates={key: active})
-    raise resources.ambiguity(key)
-
-
-_NEVER = datetime.min.replace(tzinfo=UTC)
-
-
-def _recency(meta: RemoteMeta) -> tuple[datetime, int, str]:
-    """Sort key of an inactive BOM: its last update, then its id (numerically if it is
-    a number). A missing or unreadable date sorts first."""
-    try:
-        updated = wire.parse_pb_date(meta.pb_update_date) if meta.pb_update_date else _NEVER
-    except ValueError:
-        updated = _NEVER
-    bom_id = meta.bom_id or ""
-    return updated, int(bom_id) if bom_id.isascii() and bom_id.isdigit() else -1, bom_id
-
-
 # ---- targeted reads: verification after writes, stale checks of saved plans -------------
 
 
@@ -301,16 +298,43 @@ async def read_products(
 
 
 async def _product_objects(
-    client: PBClient, client_id: str, skus: Collection[str]
+    client: PBClient,
+    client_id: str,
+    skus: Collection[str],
+    *,
+    absent_before: Collection[str] = frozenset(),
+    progress: Progress = NO_PROGRESS,
 ) -> dict[str, dict[str, Any]]:
-    wanted = sorted(set(skus))
-    batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
+    """These products, by SKU-filtered searches (one page per ``SEARCH_BATCH``); one the
+    searches do not return is read by GET (the search may hide an old product), except
+    those in ``absent_before``: a product created since they were found absent is
+    younger than six months, so every search shows it."""
     found: dict[str, dict[str, Any]] = {}
-    for part in await all_of(_search_products(client, client_id, skus=b) for b in batches):
+    searches = (
+        _ticking(_search_products(client, client_id, batch), progress, len(batch))
+        for batch in _batches(skus)
+    )
+    for part in await all_of(searches):
         found.update(part)
-    missing = [s for s in wanted if s not in found]
+    missing = [s for s in sorted(set(skus)) if s not in found and s not in absent_before]
     found.update(await _get_products(client, client_id, missing, NO_PROGRESS))
     return found
+
+
+#: The progress task of the check that a plan still holds (``reread``).
+CHECK_TASK = "checking plan"
+
+
+async def _ticking(work: Awaitable[T], progress: Progress, units: int) -> T:
+    """``work``, then ``units`` more of ``CHECK_TASK`` done."""
+    result = await work
+    progress.update(CHECK_TASK, advance=units)
+    return result
+
+
+def _batches(skus: Collection[str]) -> list[list[str]]:
+    wanted = sorted(set(skus))
+    return [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
 
 
 async def read_boms(
@@ -324,71 +348,41 @@ async def read_boms(
 
 
 async def _bom_objects(
-    client: PBClient, client_id: str, kit_skus: Collection[str]
+    client: PBClient,
+    client_id: str,
+    kit_skus: Collection[str],
+    progress: Progress = NO_PROGRESS,
 ) -> list[dict[str, Any]]:
-    wanted = sorted(set(kit_skus))
-    batches = [wanted[i : i + SEARCH_BATCH] for i in range(0, len(wanted), SEARCH_BATCH)]
-    parts = await all_of(_search_boms(client, client_id, kit_skus=b) for b in batches)
+    parts = await all_of(
+        _ticking(_search_boms(client, client_id, kit_skus=batch), progress, len(batch))
+        for batch in _batches(kit_skus)
+    )
     return [obj for part in parts for obj in part]
 
 
-async def reread(client: PBClient, client_id: str, changes: Sequence[Change]) -> ResourceSet:
-    """The current state of the resources a saved plan changes, for its stale check;
-    those PB now holds in a form reconcile cannot read are in ``unreadable``."""
-    product_skus = [c.key["sku"] for c in changes if c.kind == "product"]
-    kit_skus = [c.key["sku"] for c in changes if c.kind == "bom"]
-    products, boms = await both(
-        _product_objects(client, client_id, product_skus),
-        _bom_objects(client, client_id, kit_skus),
-    )
-    return decode(products.values(), boms)
+async def reread(
+    client: PBClient,
+    client_id: str,
+    changes: Sequence[Change],
+    progress: Progress = NO_PROGRESS,
+) -> ResourceSet:
+    """The current state of the resources a plan changes, for its stale check; those PB
+    now holds in a form reconcile cannot read are in ``unreadable``.
 
-
-async def count_existing(client: PBClient, client_id: str) -> tuple[int, int]:
-    """How many products and BOMs PB holds for the client now: the safety denominators
-    of a saved plan, which does not trust the counts written in the plan file.
-
-    Cheap: one one-item page per kind, read for its ``totalElements`` (products in the
-    wide creation window the plan reads, BOMs inactive ones included). A search that
-    announces no usable total is walked and counted instead.
+    It costs pages, not resources: one SKU-filtered search per ``SEARCH_BATCH`` products
+    and per ``SEARCH_BATCH`` kits. A product the plan updates or deactivates that the
+    search does not return is read by GET (PB may hide it as older than six months); a
+    planned create needs no GET, since a product created since the plan is young and
+    every search shows it. ``progress`` counts the planned resources checked
+    (``CHECK_TASK``).
     """
-    return await both(_product_total(client, client_id), _bom_total(client, client_id))
-
-
-async def _product_total(client: PBClient, client_id: str) -> int:
-    page = await client.search_products_page(client_id, wire.FIRST_PAGE, 1)
-    total = _count(page.get(wire.TOTAL_ELEMENTS_FIELD))
-    if total is None:
-        total = sum([1 async for _ in client.search_products(client_id)])
-    return total
-
-
-async def _bom_total(client: PBClient, client_id: str) -> int:
-    page = await client.search_boms_page(client_id, wire.FIRST_PAGE, 1, include_inactive=True)
-    total = _count(page.get(wire.TOTAL_ELEMENTS_FIELD))
-    if total is None:
-        total = sum([1 async for _ in client.search_boms(client_id, include_inactive=True)])
-    return total
-
-
-def _count(value: Any) -> int | None:
-    """A total PB announced, if it is a whole number ≥ 0."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
-
-
-async def fetch_inventory(
-    client: PBClient, client_id: str, skus: Collection[str]
-) -> dict[str, int]:
-    """On-hand quantity per SKU (summed over nodes) for these SKUs; absent means none."""
-    wanted = sorted(set(skus))
-    on_hand: dict[str, int] = defaultdict(int)
-    for start in range(0, len(wanted), SEARCH_BATCH):
-        batch = wanted[start : start + SEARCH_BATCH]
-        fields = [{"name": wire.INVENTORY_SKU_SEARCH_FIELD, "values": batch}]
-        async for record in client.inventory_snapshot(client_id, search_fields=fields):
-            parsed = wire.inventory_on_hand(record)
-            if parsed is not None and parsed[0] in batch:
-                on_hand[parsed[0]] += parsed[1]
-    return dict(on_hand)
+    products = [c.key["sku"] for c in changes if c.kind == "product"]
+    kits = {c.key["sku"] for c in changes if c.kind == "bom"}
+    created = {c.key["sku"] for c in changes if c.kind == "product" and c.before is None}
+    progress.update(CHECK_TASK, total=len(set(products)) + len(kits))
+    found, boms = await both(
+        _product_objects(client, client_id, products, absent_before=created, progress=progress),
+        _bom_objects(client, client_id, kits, progress),
+    )
+    progress.done(CHECK_TASK)
+    return decode(found.values(), boms)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import httpx
+import httpx2 as httpx
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 

@@ -7,10 +7,10 @@ import ssl
 import urllib.request
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.errors import InsecureTransport
-from reconcile.settings import is_loopback
+from reconcile.settings import Trust, is_loopback
 
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
 __all__ = [
@@ -61,14 +61,25 @@ def proxy_for(url: str) -> str | None:
     return proxy
 
 
-def tls_context() -> ssl.SSLContext:
-    """Certificate-verifying context (httpx's trust store) that refuses TLS below 1.2."""
-    context = httpx.create_ssl_context()
+def tls_context(trust: Trust = "default") -> ssl.SSLContext:
+    """Certificate-verifying context that refuses TLS below 1.2.
+
+    ``default``: httpx2's (SSL_CERT_FILE or SSL_CERT_DIR when set, else its platform
+    default); ``system``: truststore's, which verifies with the operating system (Windows
+    CryptoAPI, macOS Security framework, OpenSSL's system store on Linux), so a CA that IT
+    installed for a TLS-inspecting proxy is trusted as the browser trusts it.
+    """
+    if trust == "system":
+        import truststore
+
+        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    else:
+        context = httpx.create_ssl_context()
     context.minimum_version = MINIMUM_TLS
     return context
 
 
-async def negotiated_tls_version(url: str, timeout: float) -> str:
+async def negotiated_tls_version(url: str, timeout: float, trust: Trust = "default") -> str:
     """Open a TLS connection to the URL's host and return the version agreed (e.g. TLSv1.3).
 
     Raises ``ssl.SSLError`` / ``OSError`` / ``TimeoutError`` when no TLS ≥ 1.2 session
@@ -77,7 +88,7 @@ async def negotiated_tls_version(url: str, timeout: float) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or 443
-    connecting = asyncio.open_connection(host, port, ssl=tls_context(), server_hostname=host)
+    connecting = asyncio.open_connection(host, port, ssl=tls_context(trust), server_hostname=host)
     _, writer = await asyncio.wait_for(connecting, timeout)
     try:
         ssl_object = writer.get_extra_info("ssl_object")

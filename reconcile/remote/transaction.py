@@ -44,6 +44,8 @@ OPERATION_CODES: dict[str, str] = {
     "bom.get": "BG",
     "bom.search": "BS",
     "inventory.snapshot": "IS",
+    "merchants": "MC",
+    "probe": "PR",
 }
 
 # One counter per run id for the whole process: two clients sharing a run id still never

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
+import httpx2 as httpx
 import stamina
 
 from reconcile import __version__
@@ -53,11 +54,11 @@ stamina.instrumentation.set_on_retry_hooks([])
 
 
 def quiet_http_logs() -> None:
-    """Keep httpx's per-request INFO lines (and httpcore's trace) out of normal runs.
+    """Keep httpx2's per-request INFO lines (and httpcore2's trace) out of normal runs.
 
-    A level set explicitly (the CLI's ``-v`` does, for httpx) is never touched.
+    A level set explicitly (the CLI's ``-v`` does, for httpx2) is never touched.
     """
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx2", "httpcore2"):
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.WARNING)
@@ -111,14 +112,18 @@ Authorize = Callable[[Call, Stamp], httpx.Auth]
 
 
 def network_transport(
-    base_url: str, limits: Limits, transport: httpx.AsyncBaseTransport | None
+    base_url: str,
+    limits: Limits,
+    transport: httpx.AsyncBaseTransport | None,
+    context: ssl.SSLContext | None = None,
 ) -> tuple[str, httpx.AsyncBaseTransport]:
-    """The base URL and transport of a client: ``transport`` if given, else the network."""
+    """The base URL and transport of a client: ``transport`` if given, else the network
+    with the TLS ``context`` (default: ``tls_context()``)."""
     if transport is not None:  # injected (an in-process app): trusted
         return base_url.rstrip("/"), transport
     base_url = check_base_url(base_url)  # the real network: only safe URLs, TLS >= 1.2
     network = httpx.AsyncHTTPTransport(
-        verify=tls_context(),
+        verify=context or tls_context(),
         proxy=proxy_for(base_url),
         limits=httpx.Limits(
             max_connections=limits.max_in_flight,

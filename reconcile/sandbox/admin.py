@@ -4,7 +4,8 @@
 restores the startup config; ``GET|POST config`` reads or changes runtime settings;
 ``POST fixtures`` loads raw products, BOMs and inventory records; ``POST backdate`` moves a
 product's pbCreateDate; ``GET|POST|DELETE faults`` scripts faults; ``POST tokens/expire``
-invalidates every issued token.
+invalidates every issued token; ``POST merchants`` replaces the merchants served
+(``{"merchants": [...]}``), ``DELETE merchants`` restores the 64 generated ones.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def endpoints() -> list[tuple[str, Endpoint]]:
         "backdate": {"POST": backdate},
         "faults": {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults},
         "tokens/expire": {"POST": expire_tokens},
+        "merchants": {"POST": load_merchants, "DELETE": restore_merchants},
     }
     paths = {name: f"{c.ADMIN_PREFIX}/{name}" for name in table}
     return [(paths[n], Endpoint(paths[n], h, pb=False, admin=True)) for n, h in table.items()]
@@ -227,3 +229,21 @@ async def clear_faults(sandbox: Sandbox, request: Request) -> Response:
 
 async def expire_tokens(sandbox: Sandbox, request: Request) -> Response:
     return json_response({"expired": sandbox.tokens.expire_all(), "at": sandbox.clock()})
+
+
+async def load_merchants(sandbox: Sandbox, request: Request) -> Response:
+    """Serve these merchants (raw objects, as PB would send them) instead of the fixtures."""
+    body = await read_json(request)
+    problems = check_object(body)
+    if problems:
+        raise ApiError.invalid(problems)
+    merchants = _records(body, "merchants", problems)
+    if problems:
+        raise ApiError.invalid(problems)
+    sandbox.merchants = merchants
+    return json_response({"merchants": len(merchants)})
+
+
+async def restore_merchants(sandbox: Sandbox, request: Request) -> Response:
+    sandbox.merchants = None
+    return json_response({"merchants": "generated"})

@@ -17,6 +17,7 @@ from starlette.responses import Response
 # code → (HTTP status, description used when the raiser gives none)
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "1000032": (401, "Authentication error: missing, invalid or expired access token."),
+    "1000033": (403, "Unauthorized API access for the given credentials."),
     "1000050": (400, "Invalid JSON structure."),
     "1000005": (500, "Internal server error."),
     "validation.failed": (400, "Request validation failed."),
@@ -31,6 +32,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "transaction_id.reused": (400, "X-PB-TransactionId was already used."),
     "credentials.invalid": (401, "Invalid API key or secret."),
     "grant_type.invalid": (400, "Unsupported grant_type; use client_credentials."),
+    "route.not_emulated": (501, "This documented PB route is not emulated by the sandbox."),
 }
 
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from reconcile.sandbox import admin, boms, inventory, oauth, products
+from reconcile.sandbox import admin, boms, inventory, merchants, notemulated, oauth, products
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError
 from reconcile.sandbox.config import SandboxConfig
@@ -65,6 +65,8 @@ def create_app(
         *products.endpoints(api),
         *boms.endpoints(api),
         *inventory.endpoints(api),
+        *merchants.endpoints(),
+        *notemulated.endpoints(api),
     ]
     routes = [route(sandbox, path, ep) for path, ep in endpoints]
     routes.extend(route(sandbox, path, ep) for path, ep in admin.endpoints())

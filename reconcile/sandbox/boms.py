@@ -1,4 +1,4 @@
-"""Bill-of-materials routes (contract §7): create, PUT by PB-assigned id, search."""
+"""Bill-of-materials routes (contract §7): create, PUT and GET by PB-assigned id, search."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
 from reconcile.sandbox.config import BOM_RESOLUTION
 from reconcile.sandbox.core import Endpoint, Sandbox
+from reconcile.sandbox.lag import created, hide_lagging
 from reconcile.sandbox.paging import envelope, parse_paging
-from reconcile.sandbox.search import bom_query, parse_body
+from reconcile.sandbox.search import bom_query, in_order, parse_body
 from reconcile.sandbox.store import StoredBom
 from reconcile.sandbox.validation import component_skus, validate_bom
 from reconcile.sandbox.wire import json_response, read_json, render_bom
@@ -23,6 +24,8 @@ def endpoints(api: str) -> list[tuple[str, Endpoint]]:
     return [
         (base, Endpoint(base, {"POST": create})),
         (f"{base}/search", Endpoint(f"{base}/search", {"POST": search})),
+        # The overview page spells it with a trailing slash; both answer.
+        (f"{base}/search/", Endpoint(f"{base}/search/", {"POST": search})),
         (f"{base}/{{bom_id}}", Endpoint(f"{base}/{{id}}", {"PUT": replace, "GET": read})),
     ]
 
@@ -40,7 +43,8 @@ async def create(sandbox: Sandbox, request: Request) -> Response:
         bom_id = store.put_bom(clean, now, now, components=component_skus(clean))
         stored = store.get_bom(bom_id)
     assert stored is not None  # written in this very transaction
-    return json_response(render_bom(stored, id_field), 201)
+    created(sandbox, "boms", clean["clientId"], bom_id)
+    return json_response(render_bom(stored, id_field, sandbox.config.extra_fields), 201)
 
 
 async def read(sandbox: Sandbox, request: Request) -> Response:
@@ -50,7 +54,9 @@ async def read(sandbox: Sandbox, request: Request) -> Response:
     stored = sandbox.store.get_bom(bom_id) if sandbox.config.bom_get_by_id else None
     if stored is None:
         raise ApiError.of("resource.not_found", f"No bill of materials with id {bom_id!r}.", "id")
-    return json_response(render_bom(stored, sandbox.config.bom_id_field))
+    return json_response(
+        render_bom(stored, sandbox.config.bom_id_field, sandbox.config.extra_fields)
+    )
 
 
 async def replace(sandbox: Sandbox, request: Request) -> Response:
@@ -76,7 +82,7 @@ async def replace(sandbox: Sandbox, request: Request) -> Response:
         store.put_bom(clean, existing.pb_create, stamp, bom_id, component_skus(clean))
         stored = store.get_bom(bom_id)
     assert stored is not None
-    return json_response(render_bom(stored, id_field))
+    return json_response(render_bom(stored, id_field, sandbox.config.extra_fields))
 
 
 def _check_references(sandbox: Sandbox, bom: dict[str, Any], existing: StoredBom | None) -> None:
@@ -129,9 +135,10 @@ def _setting_problems(
 async def search(sandbox: Sandbox, request: Request) -> Response:
     """POST /bill-of-materials/search: paged BOMs; inactive ones only on request."""
     cfg = sandbox.config
-    paging = parse_paging(request.query_params, cfg.page_max)
+    paging = parse_paging(request.query_params, cfg)
     client_id, sort, filters = parse_body(await read_json(request))
-    query = bom_query(sort, filters, client_id, cfg.bom_id_field)
+    query = bom_query(sort, filters, client_id, cfg.bom_id_field, cfg.include_inactive)
+    query = hide_lagging(sandbox, "boms", client_id, in_order(query, cfg.stable_order))
     total, found = sandbox.store.search_boms(client_id, query, paging.size, paging.offset)
-    content = [render_bom(b, cfg.bom_id_field) for b in found]
+    content = [render_bom(b, cfg.bom_id_field, cfg.extra_fields) for b in found]
     return json_response(envelope(content, total, paging))

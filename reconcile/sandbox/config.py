@@ -59,6 +59,17 @@ PRODUCT_DATE_SEARCH_FIELDS = ("createDate", "updateDate", "pbCreateDate", "pbUpd
 BOM_DATE_SEARCH_FIELDS = (*PRODUCT_DATE_SEARCH_FIELDS, "pbupdateDate")
 SORT_PROPERTIES = ("createDate", "updateDate", "pbCreateDate", "pbUpdateDate")
 
+# What `extra_fields: true` adds to every product and BOM answer (undocumented fields).
+EXTRA_FIELDS: dict[str, Any] = {"catalogRevision": 3, "lastIndexedBy": "pb-indexer"}
+INCLUDE_INACTIVE_MODES = ("both", "only", "ignored")
+
+# §15 — merchants (Get Merchant Accounts): 0-based pages, size default 20, at most 2000.
+MERCHANTS_PATH = "/shippingservices/v1/developers/{developer_id}/merchants"
+DEFAULT_DEVELOPER_ID = "sandbox-developer"
+MERCHANT_PAGE_DEFAULT = 20
+MERCHANT_PAGE_MAX = 2000
+DEFAULT_MERCHANT_COUNT = 64
+
 FAULT_KINDS = ("429", "500", "502", "503", "504", "drop")
 BULK_FAILURE_MODES = ("whole-request", "per-item")
 
@@ -116,6 +127,34 @@ class SandboxConfig:
     # output resolution (1 ms products, 1 s BOMs), so it always works as a version.
     monotonic_update_dates: bool = True
     organisation: str = field(default="sandbox")
+    # -- the alternatives `reconcile probe` checks for (one switch each; defaults = ASSUME) --
+    # §9 — name of the search results array; another name models an envelope the client
+    # does not know.
+    results_field: str = "content"
+    # §9 — the envelope carries totalElements (False: PB does not say how many there are).
+    total_elements: bool = True
+    # §9 — pages are 1-based (False: 0-based, page=0 is the first, as Spring's default).
+    one_based_pages: bool = True
+    # §6.5 — product search honours date filters (False: ignored, the default window stays).
+    date_filters: bool = True
+    # §7.5 — what includeInactive means: "both" (active and inactive), "only" (inactive
+    # only) or "ignored" (inactive BOMs never shown).
+    include_inactive: str = "both"
+    # §9 — searches keep the order asked for (False: each answer in a random order).
+    stable_order: bool = True
+    # Index lag: new products and BOMs reach search only this many seconds (the emulator's
+    # clock) and this many searches of their kind after they were created.
+    index_lag_seconds: float = 0
+    index_lag_searches: int = 0
+    # Products and BOMs carry fields the contract does not document (EXTRA_FIELDS).
+    extra_fields: bool = False
+    # §8.2 — a 404 carries the unified error object (False: an empty 404 body).
+    not_found_error_object: bool = True
+    # §8.1 — Fulfillment is enabled for the account (False: every Fulfillment route answers
+    # 403 ``1000033`` while the token and merchants still work).
+    fulfillment_enabled: bool = True
+    # §15 — the developer id whose merchants the emulator serves (others: 404).
+    developer_id: str = DEFAULT_DEVELOPER_ID
 
     @classmethod
     def generate(cls, **overrides: Any) -> SandboxConfig:
@@ -159,6 +198,19 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...]] = {
     "monotonic_update_dates": (bool,),
     "token_extra_fields": (bool,),
     "auth_error_code": (str,),
+    "bom_id_field": (str,),
+    "results_field": (str,),
+    "total_elements": (bool,),
+    "one_based_pages": (bool,),
+    "date_filters": (bool,),
+    "include_inactive": (str,),
+    "stable_order": (bool,),
+    "index_lag_seconds": (int, float),
+    "index_lag_searches": (int,),
+    "extra_fields": (bool,),
+    "not_found_error_object": (bool,),
+    "fulfillment_enabled": (bool,),
+    "developer_id": (str,),
 }
 
 
@@ -193,4 +245,14 @@ def _check_range(name: str, value: Any) -> str | None:
         return f"must be one of {', '.join(BULK_FAILURE_MODES)}"
     if name == "product_status" and value not in PRODUCT_STATUSES:
         return f"must be one of {', '.join(PRODUCT_STATUSES)}"
+    return _check_probe_setting(name, value)
+
+
+def _check_probe_setting(name: str, value: Any) -> str | None:
+    if name in ("index_lag_seconds", "index_lag_searches") and value < 0:
+        return "must be ≥ 0"
+    if name == "include_inactive" and value not in INCLUDE_INACTIVE_MODES:
+        return f"must be one of {', '.join(INCLUDE_INACTIVE_MODES)}"
+    if name in ("results_field", "bom_id_field", "developer_id") and not value:
+        return "must be a non-empty string"
     return None

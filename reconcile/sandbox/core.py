@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -57,6 +58,10 @@ class Sandbox:
         self.traffic = Traffic(clock=clock)
         self.faults = Faults(config.seed)
         self._used_transaction_ids: set[str] = set()
+        #: Objects not yet in search (``lag``), per kind.
+        self.lagging: dict[str, list[Any]] = {}
+        #: Merchants loaded through the admin route; None: the generated fixtures.
+        self.merchants: list[dict[str, Any]] | None = None
 
     def reset(self) -> None:
         """Wipe data, traffic, faults and tokens; restore the startup config."""
@@ -65,6 +70,8 @@ class Sandbox:
         self.faults.clear()
         self.tokens.expire_all()
         self._used_transaction_ids.clear()
+        self.lagging.clear()
+        self.merchants = None
         self.config.restore(self.startup_config)
         self.faults.reseed(self.config.seed)
 
@@ -110,6 +117,9 @@ class Endpoint:
     handlers: dict[str, Handler]
     pb: bool = True  # a Fulfillment route: latency, random faults, token and transaction id
     admin: bool = False  # a test-control route: no faults, not logged
+    #: A Fulfillment route (False: PB's shipping side, e.g. merchants): answers 403 while
+    #: ``fulfillment_enabled`` is off, and needs X-PB-TransactionId.
+    fulfillment: bool = True
 
     async def serve(self, sandbox: Sandbox, request: Request) -> Response:
         method, path = request.method, request.url.path
@@ -147,11 +157,16 @@ class Endpoint:
                 )
             if self.pb:
                 sandbox.authenticate(request)
+            if self.pb and self.fulfillment:
                 sandbox.check_transaction_id(request.headers.get(c.TRANSACTION_ID_HEADER))
+                if not sandbox.config.fulfillment_enabled:
+                    raise ApiError.of("1000033", None, "Authorization")
             return await handler(sandbox, request)
         except ApiError as e:
             if e.status == 405:
                 e.headers["Allow"] = ", ".join(self.handlers)
+            if e.status == 404 and self.pb and not sandbox.config.not_found_error_object:
+                return Response(b"", 404)  # the probe's alternative: a bare 404
             return e.response()
         except Exception as e:  # a bug or a storage failure: still PB's error shape
             log = logger.exception if sandbox.log_failures else logger.debug

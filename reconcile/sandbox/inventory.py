@@ -18,7 +18,7 @@ def endpoints(api: str) -> list[tuple[str, Endpoint]]:
 
 async def snapshot(sandbox: Sandbox, request: Request) -> Response:
     """POST /inventory/snapshot: the client's records (loaded as fixtures)."""
-    paging = parse_paging(request.query_params, sandbox.config.page_max)
+    paging = parse_paging(request.query_params, sandbox.config)
     client_id, sort, filters = parse_body(await read_json(request))
     query = inventory_query(sort, filters)
     total, records = sandbox.store.search_inventory(client_id, query, paging.size, paging.offset)

@@ -1,6 +1,7 @@
 """Pages of search results (contract §9): the ``page``/``size`` query and the envelope.
 
-Pages are 1-based; ``size`` above the maximum is served at the maximum.
+Pages are 1-based; ``size`` above the maximum is served at the maximum. The probe's
+alternatives (config): 0-based pages, another results field name, no ``totalElements``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
+from reconcile.sandbox.config import SandboxConfig
 from reconcile.sandbox.store import to_json
 
 
@@ -19,49 +21,61 @@ from reconcile.sandbox.store import to_json
 class Paging:
     page: int
     size: int
+    #: The number of the first page: 1 (ASSUME), or 0 (``one_based_pages: false``).
+    base: int = 1
+    results_field: str = "content"
+    total_elements: bool = True
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return (self.page - self.base) * self.size
 
 
-def parse_paging(query: Mapping[str, str], page_max: int) -> Paging:
-    """1-based ``page`` (default 1) and ``size`` (default 20, capped at ``page_max``)."""
+def parse_paging(query: Mapping[str, str], config: SandboxConfig) -> Paging:
+    """``page`` (default the first) and ``size`` (default 20, capped at ``page_max``)."""
+    base = 1 if config.one_based_pages else 0
     problems: list[ErrorItem] = []
-    page = _positive(query.get("page"), "page", 1, problems)
-    size = _positive(query.get("size"), "size", c.DEFAULT_PAGE_SIZE, problems)
+    page = _at_least(query.get("page"), "page", base, base, problems)
+    size = _at_least(query.get("size"), "size", c.DEFAULT_PAGE_SIZE, 1, problems)
     if problems:
         raise ApiError.invalid(problems)
-    return Paging(page, min(size, page_max))
+    size = min(size, config.page_max)
+    return Paging(page, size, base, config.results_field, config.total_elements)
 
 
-def _positive(raw: str | None, name: str, default: int, problems: list[ErrorItem]) -> int:
+def _at_least(
+    raw: str | None, name: str, default: int, floor: int, problems: list[ErrorItem]
+) -> int:
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value < 1:
-        problems.append(validation(name, f"must be an integer ≥ 1 (got {raw!r})"))
-    return max(value, 1)
+        value = floor - 1
+    if value < floor:
+        problems.append(validation(name, f"must be an integer ≥ {floor} (got {raw!r})"))
+    return max(value, floor)
 
 
 def envelope(content: list[Any], total: int, paging: Paging) -> dict[str, Any]:
-    """The §9 page envelope, results under ``content``."""
+    """The §9 page envelope, results under ``content`` (or the configured name)."""
     pages = math.ceil(total / paging.size)
-    return {
-        "content": content,
+    page: dict[str, Any] = {
+        paging.results_field: content,
         "totalPages": pages,
         "totalElements": total,
-        "first": paging.page == 1,
-        "last": paging.page >= pages,
+        "first": paging.page == paging.base,
+        "last": paging.page - paging.base + 1 >= pages,
         "size": paging.size,
         "page": paging.page,
     }
+    if not paging.total_elements:
+        del page["totalElements"]
+    return page
 
 
 def envelope_json(items: list[str], total: int, paging: Paging) -> str:
     """The envelope as JSON text around items that are already JSON text."""
-    rest = to_json({k: v for k, v in envelope([], total, paging).items() if k != "content"})
-    return f'{{"content":[{",".join(items)}],{rest[1:]}'
+    name = paging.results_field
+    rest = to_json({k: v for k, v in envelope([], total, paging).items() if k != name})
+    return f"{{{to_json(name)}:[{','.join(items)}],{rest[1:]}"

@@ -11,8 +11,9 @@ from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, item, validation
 from reconcile.sandbox.config import PRODUCT_RESOLUTION
 from reconcile.sandbox.core import Endpoint, Sandbox
+from reconcile.sandbox.lag import created, hide_lagging
 from reconcile.sandbox.paging import envelope_json, parse_paging
-from reconcile.sandbox.search import parse_body, product_query
+from reconcile.sandbox.search import in_order, parse_body, product_query
 from reconcile.sandbox.validation import check_object, validate_product
 from reconcile.sandbox.wire import (
     json_response,
@@ -48,6 +49,7 @@ async def create(sandbox: Sandbox, request: Request) -> Response:
         store.put_product(clean, sandbox.config.product_status, now, now)
         stored = store.get_product(clean["clientId"], clean["sku"])
     assert stored is not None  # written in this very transaction
+    created(sandbox, "products", clean["clientId"], clean["sku"])
     return json_response(render_product(stored), 201)
 
 
@@ -110,23 +112,26 @@ async def get(sandbox: Sandbox, request: Request) -> Response:
     product = sandbox.store.get_product(client_id, sku)
     if product is None:
         raise ApiError.of("resource.not_found", _missing(client_id, sku), "sku")
-    return raw_json_response(product_json(product))
+    return raw_json_response(product_json(product, sandbox.config.extra_fields))
 
 
 async def search(sandbox: Sandbox, request: Request) -> Response:
     """POST /products/search: paged products, six-month window unless a date filter."""
-    paging = parse_paging(request.query_params, sandbox.config.page_max)
-    client_id, sort, filters = parse_body(await read_json(request))
     config = sandbox.config
+    paging = parse_paging(request.query_params, config)
+    client_id, sort, filters = parse_body(await read_json(request))
     query = product_query(
         sort,
         filters,
         sandbox.stamp(None, 1),
         config.six_month_window,
         config.six_month_window_always,
+        date_filters=config.date_filters,
     )
+    query = hide_lagging(sandbox, "products", client_id, in_order(query, config.stable_order))
     total, found = sandbox.store.search_products(client_id, query, paging.size, paging.offset)
-    return raw_json_response(envelope_json([product_json(p) for p in found], total, paging))
+    items = [product_json(p, config.extra_fields) for p in found]
+    return raw_json_response(envelope_json(items, total, paging))
 
 
 async def bulk(sandbox: Sandbox, request: Request) -> Response:
@@ -222,6 +227,7 @@ def _write_bulk_item(sandbox: Sandbox, entry: BulkEntry) -> dict[str, Any]:
     if existing is None:
         now = sandbox.stamp(None, PRODUCT_RESOLUTION)
         store.put_product(product, status, now, now)
+        created(sandbox, "products", product["clientId"], product["sku"])
     else:
         stamp = sandbox.stamp(existing.pb_update, PRODUCT_RESOLUTION)
         store.put_product(product, status, existing.pb_create, stamp)

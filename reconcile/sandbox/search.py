@@ -172,11 +172,16 @@ def product_query(
     now: float,
     six_month_window: bool,
     window_always: bool = False,
+    *,
+    date_filters: bool = True,
 ) -> Query:
-    """SQL for Find Products, with the six-month window unless a date filter is sent."""
+    """SQL for Find Products, with the six-month window unless a date filter is sent
+    (``date_filters=False``: date filters are accepted and ignored, the window stays)."""
     qb = QueryBuilder()
     allowed = sorted(["active", *_PRODUCT_COLUMNS, *_PRODUCT_DATES])
     for f in filters:
+        if f.name in _PRODUCT_DATES and not date_filters:
+            continue
         if f.name in _PRODUCT_DATES:
             qb.date_range(_PRODUCT_DATES[f.name], f)
         elif f.name in _PRODUCT_COLUMNS:
@@ -188,15 +193,22 @@ def product_query(
             qb.where.append(f"active IN ({','.join(str(int(x)) for x in flags) or '1, 0'})")
         else:
             qb.unknown(f, allowed)
-    dated = any(f.name in _PRODUCT_DATES for f in filters)
+    dated = date_filters and any(f.name in _PRODUCT_DATES for f in filters)
     if six_month_window and (window_always or not dated):
         qb.where.append("pb_create >= ?")
         qb.params.append(months_before(now, c.SEARCH_WINDOW_MONTHS))
     return qb.build(qb.order(sort, _PRODUCT_DATES, "sku ASC"))
 
 
-def bom_query(sort: list[str], filters: list[Filter], client_id: str, id_field: str) -> Query:
-    """SQL for Find a BOM; inactive BOMs only with ``includeInactive: ["true"]``."""
+def bom_query(
+    sort: list[str],
+    filters: list[Filter],
+    client_id: str,
+    id_field: str,
+    include_mode: str = "both",
+) -> Query:
+    """SQL for Find a BOM; inactive BOMs only with ``includeInactive: ["true"]``, which
+    adds them (``include_mode`` "both"), gives only them ("only") or is ignored."""
     qb = QueryBuilder()
     handlers: dict[str, Callable[[Filter], None]] = {
         "parentSku": lambda f: qb.one_of("sku", f),
@@ -214,9 +226,16 @@ def bom_query(sort: list[str], filters: list[Filter], client_id: str, id_field: 
             include_inactive = not f.values or any(qb.flag(f))
         else:
             qb.unknown(f, sorted([*handlers, "includeInactive", *_BOM_DATES]))
-    if not include_inactive:
+    if include_inactive and include_mode == "only":
+        qb.where.append("active = 0")
+    elif not include_inactive or include_mode == "ignored":
         qb.where.append("active = 1")
     return qb.build(qb.order(sort, _PRODUCT_DATES, "seq ASC"))
+
+
+def in_order(query: Query, stable: bool) -> Query:
+    """``query`` as asked, or (``stable_order: false``) in a new random order each time."""
+    return query if stable else Query(query.where, query.params, "random()")
 
 
 def _child_sku(qb: QueryBuilder, f: Filter, client_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import json
 import re
 import signal
 import socket
@@ -22,7 +23,7 @@ from typing import Any
 import uvicorn
 
 from reconcile.sandbox.app import create_app
-from reconcile.sandbox.config import API_PREFIX, TOKEN_PATH, SandboxConfig
+from reconcile.sandbox.config import API_PREFIX, TOKEN_PATH, SandboxConfig, check_setting
 from reconcile.sandbox.database import StoreError
 from reconcile.sandbox.store import Store
 
@@ -223,6 +224,25 @@ class ServeOptions:
     seed: int | None = None
     page_max: int = 100
     token_ttl: int = 35999
+    #: Runtime settings from ``--set NAME=VALUE`` (the probe's alternatives and more).
+    settings: tuple[tuple[str, Any], ...] = ()
+
+
+def setting_option(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` of ``--set``: VALUE read as JSON (true, 3, ["a"]), else as text;
+    ``ServeError`` names the setting and why it cannot be used."""
+    name, sep, raw = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or not name:
+        raise ServeError(f"--set {text!r}: write NAME=VALUE, e.g. --set results_field=items")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    reason = check_setting(name, value)
+    if reason:
+        raise ServeError(f"--set {name}: {reason}")
+    return name, tuple(value) if isinstance(value, list) else value
 
 
 @dataclass(frozen=True)
@@ -283,6 +303,7 @@ def start_sandbox(options: ServeOptions, environ: Mapping[str, str]) -> SandboxS
         seed=options.seed,
         page_max=options.page_max,
         token_ttl=options.token_ttl,
+        **dict(options.settings),
     )
     try:
         store = Store(options.db or ":memory:")

@@ -3,6 +3,12 @@
 One connection shared by every thread behind a re-entrant lock; every write runs inside
 ``transaction()``, so a bulk request or a fixture load is applied whole or not at all.
 The file itself (schema, opening, ``StoreError``) is ``database``.
+
+Searches page linearly (``matches``): the first page of a search lists the row ids of
+every match once, in the search's order, and later pages slice that list, so reading N
+objects costs O(N), not a count and an ``OFFSET`` scan per page (O(N²)). The list is the
+answer a count and ``LIMIT/OFFSET`` would give at that moment: any write (by this store
+or another connection to the file) discards it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import pathlib
 import sqlite3
 import threading
 import uuid
+from array import array
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +31,8 @@ from reconcile.sandbox.dates import parse_instant
 
 _PRODUCT_COLUMNS = "body, status, pb_create, pb_update"
 _BOM_COLUMNS = "id, body, pb_create, pb_update"
+#: How many searches keep their list of matches (a walk's concurrent pages share one).
+_KEPT_SEARCHES = 16
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._db = open_database(self.path)
+        self._searches: OrderedDict[tuple[Any, ...], array[int]] = OrderedDict()
+        self._version: tuple[int, int] = (0, 0)
 
     def close(self) -> None:
         with self._lock:
@@ -94,6 +106,7 @@ class Store:
                 raise
             else:
                 self._db.execute("COMMIT")
+                self._searches.clear()
             finally:
                 self._depth = 0
 
@@ -261,16 +274,41 @@ class Store:
         clause = " AND ".join([owner, *query.where])
         params = (client_id, *query.params)
         with self._lock:
-            total = self._db.execute(
-                f"SELECT count(*) FROM {table} WHERE {clause}",
-                params,
-            ).fetchone()[0]
-            rows = self._db.execute(
-                f"SELECT {columns} FROM {table} WHERE {clause}"
-                f" ORDER BY {query.order} LIMIT ? OFFSET ?",
-                (*params, limit, offset),
+            ids = self._matches(table, clause, params, query.order)
+            chunk = ids[offset : offset + limit].tolist()
+            if not chunk:
+                return [], len(ids)
+            marks = ",".join("?" * len(chunk))
+            found = self._db.execute(
+                f"SELECT rowid, {columns} FROM {table} WHERE rowid IN ({marks})", chunk
             ).fetchall()
-        return rows, int(total)
+        by_id = {row[0]: row[1:] for row in found}
+        return [by_id[i] for i in chunk], len(ids)
+
+    def _matches(self, table: str, clause: str, params: Sequence[Any], order: str) -> array[int]:
+        """The row ids of a search's matches in its order, listed once per search while
+        nothing is written (the caller holds the lock)."""
+        version = (self._db.total_changes, self._data_version())
+        if version != self._version:  # a write here, or another connection's commit
+            self._searches.clear()
+            self._version = version
+        key = (table, clause, tuple(params), order)
+        # An unstable order (the `stable_order: false` alternative) is drawn afresh for
+        # every page, as a PB without a stable order would: never listed once.
+        ids = None if order == "random()" else self._searches.get(key)
+        if ids is None:
+            sql = f"SELECT rowid FROM {table} WHERE {clause} ORDER BY {order}"
+            ids = array("q", (row[0] for row in self._db.execute(sql, params)))
+            if order != "random()":
+                self._searches[key] = ids
+            while len(self._searches) > _KEPT_SEARCHES:
+                self._searches.popitem(last=False)
+        else:
+            self._searches.move_to_end(key)
+        return ids
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
 
 def _product(row: tuple[Any, ...]) -> StoredProduct:

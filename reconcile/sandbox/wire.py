@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox.apierror import ApiError
+from reconcile.sandbox.config import EXTRA_FIELDS
 from reconcile.sandbox.dates import format_bom_date, format_product_date
 from reconcile.sandbox.store import StoredBom, StoredProduct, to_json
 
@@ -42,22 +43,25 @@ def render_product(product: StoredProduct) -> dict[str, Any]:
     }
 
 
-def product_json(product: StoredProduct) -> str:
-    """render_product as JSON text, spliced from the stored text without decoding it."""
+def product_json(product: StoredProduct, extra_fields: bool = False) -> str:
+    """render_product as JSON text, spliced from the stored text without decoding it
+    (``extra_fields``: with the undocumented fields of the probe's alternative)."""
+    extra = "".join(f"{to_json(k)}:{to_json(v)}," for k, v in EXTRA_FIELDS.items())
     stamps = (
         f'"pbCreateDate":"{format_product_date(product.pb_create)}",'
         f'"pbUpdateDate":"{format_product_date(product.pb_update)}",'
-        f'"status":{to_json(product.status)}}}'
+        f'{extra if extra_fields else ""}"status":{to_json(product.status)}}}'
     )
     head = product.text.rstrip()[:-1].rstrip()  # the object without its closing brace
     return f"{head}{',' if head != '{' else ''}{stamps}"
 
 
-def render_bom(bom: StoredBom, id_field: str) -> dict[str, Any]:
+def render_bom(bom: StoredBom, id_field: str, extra_fields: bool = False) -> dict[str, Any]:
     """The BOM as stored, plus its PB-assigned id and dates (§13.11)."""
     return {
         id_field: bom.id,
         **bom.body,
         "pbCreateDate": format_bom_date(bom.pb_create),
         "pbUpdateDate": format_bom_date(bom.pb_update),
+        **(EXTRA_FIELDS if extra_fields else {}),
     }

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 API = "/shippingservices/fulfillment/v1"
 CLIENT_ID = "BENCH"

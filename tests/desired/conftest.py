@@ -10,12 +10,16 @@ import pytest
 MakeCatalog = Callable[..., Path]
 
 
+#: The settings of a test catalog; N1 is the node the BOM tests use (a known center).
+SETTINGS = "client_id: DEMO\nfulfillment_centers: [N1]\n"
+
+
 @pytest.fixture
 def make_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeCatalog:
     """Write files into ``cat/`` under a fresh working directory; paths print as ``cat/...``."""
     monkeypatch.chdir(tmp_path)
 
-    def make(files: Mapping[str, str | bytes], settings: str | None = "client_id: DEMO\n") -> Path:
+    def make(files: Mapping[str, str | bytes], settings: str | None = SETTINGS) -> Path:
         root = Path("cat")
         root.mkdir(exist_ok=True)
         if settings is not None:

@@ -87,7 +87,9 @@ class TestExampleFiles:
         assert first.startswith(prefix)
         target = (path.parent / first.removeprefix(prefix)).resolve()
         expected = "settings" if path.name == "reconcile.yaml" else "catalog"
-        assert target == SCHEMAS / f"{expected}.schema.json"
+        example = EXAMPLES / path.relative_to(EXAMPLES).parts[0]
+        assert target == example / "schemas" / f"{expected}.schema.json"  # a copy keeps working
+        assert target.is_file()
 
 
 class TestSchemas:
@@ -95,6 +97,16 @@ class TestSchemas:
     def test_committed_schema_is_up_to_date(self, name: str, schema: dict[str, object]) -> None:
         """schemas/ matches the models; run `reconcile schemas` after changing them."""
         assert (SCHEMAS / name).read_text(encoding="utf-8") == schema_text(schema)
+
+    @pytest.mark.parametrize("example", [*VALID_EXAMPLES, "invalid"])
+    def test_each_example_ships_the_current_schemas(self, example: str) -> None:
+        """Each example carries schemas/ (its modelines point there): what `schemas` writes."""
+        from reconcile.cli import schema_documents as every_schema
+
+        shipped = EXAMPLES / example / "schemas"
+        assert sorted(p.name for p in shipped.iterdir()) == sorted(n for n, _ in every_schema())
+        for name, schema in every_schema():
+            assert (shipped / name).read_text(encoding="utf-8") == schema_text(schema), name
 
     @pytest.mark.parametrize(("name", "schema"), schema_documents())
     def test_schema_is_valid_draft_2020_12(self, name: str, schema: dict[str, object]) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import httpx
+import httpx2 as httpx
 from pydantic import SecretStr
 from starlette.applications import Starlette
 

@@ -500,7 +500,7 @@ class TestSecrets:
     ) -> None:
         """Through auth, retries, 401s and failures, key/secret/token never appear anywhere."""
         caplog.set_level(logging.DEBUG)
-        for name in ("httpx", "httpcore", "stamina"):
+        for name in ("httpx2", "httpcore2", "stamina"):
             caplog.set_level(logging.DEBUG, logger=name)
         sandbox.admin.fault("500", method="GET", retry_after=0)
         sandbox.admin.fault("429", method="POST", path_prefix=wire.TOKEN_PATH, retry_after=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import ssl
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from reconcile.errors import InsecureTransport

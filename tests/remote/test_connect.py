@@ -1,23 +1,20 @@
-"""connect(): from settings to a client, embedded or over loopback HTTP, and the TLS probe."""
+"""connect(): from settings to a client, embedded or over loopback HTTP."""
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-import shutil
 import sqlite3
-import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from reconcile.environments import connect, give_lock, lock_path, sandbox_path, take_lock
 from reconcile.errors import AuthError, InsecureTransport, LocalSandboxError
-from reconcile.remote.tls import negotiated_tls_version, tls_context
 from reconcile.settings import Environment, Settings
 from tests.support.cli import run as run_cli
 from tests.support.client import run
@@ -93,14 +90,32 @@ def local_catalog(directory: Path) -> Path:
 
 
 def other_process_can_lock(path: Path) -> bool:
-    """Whether a separate process gets ``path``'s flock at once."""
+    """Whether a separate process gets ``path``'s lock at once (filelock's primitive:
+    flock on Unix, LockFileEx on Windows)."""
     code = (
-        "import fcntl, sys\n"
-        f"f = open({str(path)!r}, 'a')\n"
-        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
-        "except BlockingIOError:\n    sys.exit(1)\n"
+        "import os, sys\nfrom filelock import lock_descriptor\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "sys.exit(0 if lock_descriptor(fd, blocking=False) else 1)\n"
     )
     return subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@contextmanager
+def held_by_another_process(path: Path) -> Iterator[int]:
+    """Another process holds ``path``'s lock (taken as a run takes it) until the block ends;
+    its pid."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom reconcile.environments import hold_lock\n"
+        f"hold_lock(Path({str(path)!r}))\nprint('held', flush=True)\nsys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield holder.pid
+    finally:
+        holder.communicate(timeout=60)  # closing stdin ends it: process exit releases the lock
 
 
 class TestEmbeddedLock:
@@ -147,12 +162,11 @@ class TestEmbeddedLock:
         """`plan` on a catalog whose lock another run holds exits 4 naming the lock file."""
         catalog = local_catalog(tmp_path / "kits")
         lock = lock_path(catalog)
-        lock.parent.mkdir()
-        with lock.open("w") as held:
-            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with held_by_another_process(lock) as holder:
             result = run_cli(["plan", str(catalog)])
         assert result.return_value == 4, result.output
         assert str(lock.resolve()) in result.stderr
+        assert f"(process {holder})" in result.stderr
         assert run_cli(["plan", str(catalog)]).return_value == 0  # released: runs again
 
     def test_two_concurrent_applies_never_duplicate_a_bom(self, tmp_path: Path) -> None:
@@ -250,76 +264,3 @@ class TestRemote:
             settings = Settings.model_construct(client_id="C1", environments={"staging": env})
             connect(settings, "staging", catalog_dir=Path("."), environ=environ)
         assert "key-value-1" not in str(caught.value)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """A self-signed certificate for localhost (needs the openssl command)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    yield cert, key
-
-
-async def probe(cert: Path, key: Path, maximum: ssl.TLSVersion) -> str:
-    """Serve TLS on loopback with at most ``maximum`` and probe it."""
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert, key)
-    server_context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    server_context.maximum_version = maximum
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_context)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        return await negotiated_tls_version(f"https://localhost:{port}", timeout=5)
-    finally:
-        server.close()
-
-
-class TestTlsProbe:
-    def test_modern_tls_is_negotiated(
-        self, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A server offering TLS 1.3 with a trusted certificate is accepted."""
-        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-        assert asyncio.run(probe(*certificate, ssl.TLSVersion.MAXIMUM_SUPPORTED)) == "TLSv1.3"
-
-    def test_untrusted_certificate_is_refused(self, certificate: tuple[Path, Path]) -> None:
-        """A self-signed certificate nobody trusts fails verification."""
-        with pytest.raises(ssl.SSLCertVerificationError):
-            asyncio.run(probe(*certificate, ssl.TLSVersion.MAXIMUM_SUPPORTED))
-
-    def test_context_honours_ssl_cert_file(
-        self, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """SSL_CERT_FILE (e.g. a corporate CA bundle) is the trust store when set."""
-        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-        assert tls_context().cert_store_stats()["x509_ca"] >= 1

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import httpx
+import httpx2 as httpx
 import pytest
 from pydantic import SecretStr
 
@@ -18,10 +18,10 @@ from reconcile.remote.client import PBClient
 from reconcile.remote.fetch import (
     both,
     fetch_current_state,
-    fetch_inventory,
     read_products,
     reread,
 )
+from reconcile.remote.inventory import fetch_inventory
 from reconcile.sandbox import SandboxConfig
 from reconcile.settings import Credentials, Limits
 from tests.remote.test_apply import CLIENT, KIT_BOM, Sandbox, catalog, item, run

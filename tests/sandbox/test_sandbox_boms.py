@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.support.sandbox import ServedSandboxHandle, bom, expect_error, product, search_page

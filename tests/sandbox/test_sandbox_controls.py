@@ -6,7 +6,7 @@ import concurrent.futures
 import time
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.support.sandbox import (

@@ -34,7 +34,7 @@ class TestIndependence:
 
     def test_sandbox_does_not_use_the_client_libraries(self) -> None:
         """httpx (the client's transport), ruamel and deepdiff stay out of the emulator."""
-        banned = ("httpx", "ruamel", "deepdiff", "pydantic")
+        banned = ("httpx", "httpx2", "ruamel", "deepdiff", "pydantic")
         offenders = {
             f"{path.name}: {name}"
             for path in PACKAGE.glob("*.py")

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
-import httpx
+import httpx2 as httpx
 import pytest
 from starlette.applications import Starlette
 

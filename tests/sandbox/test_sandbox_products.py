@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.support.sandbox import ServedSandboxHandle, expect_error, product

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import anyio
-import httpx
+import httpx2 as httpx
 from starlette.applications import Starlette
 
 from reconcile.sandbox import SandboxConfig, Store

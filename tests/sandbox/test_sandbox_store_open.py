@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from reconcile.sandbox import SandboxConfig, Store, StoreError, create_app

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from click.testing import CliRunner
 
 from reconcile.cli import main
+from tests.support import schemas
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def run(
 ) -> Run:
     """Run ``reconcile ARGS``; colour variables are unset unless ``env`` sets them."""
     environ = {"NO_COLOR": None, "FORCE_COLOR": None, **(env or {})}
+    before = schemas.stamps(list(schemas.files_written(args)))
     with CliRunner().isolation(input=stdin, env=environ) as (out, err, both):
         try:
             main(list(args))
@@ -46,4 +48,7 @@ def run(
             code = e.code if isinstance(e.code, int) else 1
         else:
             code = 0
-        return Run(code, out.getvalue().decode(), err.getvalue().decode(), both.getvalue().decode())
+        printed = (out.getvalue().decode(), err.getvalue().decode(), both.getvalue().decode())
+        result = Run(code, *printed)
+    schemas.check_outputs(args, before, code, result.stdout)  # every plan written fits its schema
+    return result

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-import httpx
+import httpx2 as httpx
 from pydantic import SecretStr
 
 from reconcile.remote.client import PBClient

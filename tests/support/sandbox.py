@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import httpx2 as httpx
 
 API = "/shippingservices/fulfillment/v1"
 
