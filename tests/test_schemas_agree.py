@@ -206,6 +206,7 @@ class TestPlanSchema:
             "format_version 1.0",
             "format_version 1.00",
             "format_version 01.0",
+            "format_version 1.1",
             "without targets",
             "without summary",
         }
