@@ -231,6 +231,10 @@ async def read_everything(client: PBClient, client_id: str, progress: Progress) 
         _read_products(client, client_id, progress), _read_boms(client, client_id, progress)
     )
     read_boms = decode((), bom_objects)
+    for key in sorted(read_boms.duplicates):
+        # A catalog is written from one BOM per key: which of the duplicates it should
+        # declare is the person's call (plan can clean up once the catalog says).
+        raise read_boms.ambiguity(key)
     remote.boms = read_boms.boms
     remote.unreadable.update(read_boms.unreadable)
     return remote

@@ -245,11 +245,12 @@ class TestSixMonthTrap:
 class TestRemoteState:
     """Remote state reconcile cannot plan against is an error, not a guess."""
 
-    def test_duplicate_bom_key_names_both_ids(self, world: World) -> None:
-        """Two active BOMs for one (sku, node) stop the plan naming both BOM ids."""
+    def test_duplicate_bom_key_none_equal_names_both_ids(self, world: World) -> None:
+        """Two active BOMs for one (sku, node), neither the catalog's: the plan stops
+        naming both BOM ids."""
         loaded = world.admin.load(
             products=[remote(p) for p in KIT_CATALOG["products"]],
-            boms=[remote(KIT_CATALOG["boms"][0]), remote(bom("KIT", {"A": 1}))],
+            boms=[remote(bom("KIT", {"A": 3})), remote(bom("KIT", {"A": 1}))],
         )
         ids = [b["billOfMaterialId"] for b in loaded["boms"]]
         world.write(**KIT_CATALOG)
@@ -257,6 +258,26 @@ class TestRemoteState:
             world.plan()
         assert all(str(i) in str(caught.value) for i in ids)
         assert caught.value.exit_code == 4
+
+    def test_duplicate_bom_key_one_equal_plans_the_clean_up(self, world: World) -> None:
+        """Two active BOMs, one equal to the catalog's: the plan keeps it and deactivates
+        the other, named by its id; applied, PB holds one active BOM and converges."""
+        loaded = world.admin.load(
+            products=[remote(p) for p in KIT_CATALOG["products"]],
+            boms=[
+                remote({**KIT_CATALOG["boms"][0], "pbCreateDate": "2024-01-01T00:00:00Z"}),
+                remote({**bom("KIT", {"A": 1}), "pbCreateDate": "2023-01-01T00:00:00Z"}),
+            ],
+        )
+        keep, extra = (b["billOfMaterialId"] for b in loaded["boms"])
+        world.write(**KIT_CATALOG)
+        planned = world.plan().plan
+        assert [(c.address, c.action, c.remote_id) for c in planned.changes] == [
+            (f"bom.KIT#{extra}", "deactivate", extra)
+        ]
+        assert world.apply().succeeded
+        assert world.remote().meta[BomKey(CLIENT, "KIT", "")].bom_id == keep
+        assert not world.plan().plan.has_changes
 
     def test_inactive_duplicate_beside_active_is_ignored(self, world: World) -> None:
         """An old inactive BOM beside the active one of its key is history, not ambiguity."""
@@ -446,3 +467,33 @@ def _as_if_seen_now(world: World, plan: Plan, key: BomKey) -> Plan:
         for c in plan.changes
     ]
     return plan.model_copy(update={"changes": changes})
+
+
+class TestNeverErase:
+    """A field PB holds that reconcile does not know survives every full replacement."""
+
+    def test_unknown_field_survives_an_update_of_the_description(self, world: World) -> None:
+        """PB's product carries `brand` (undocumented); the catalog changes its description:
+        the plan shows `brand` kept, the PUT carries it, and PB still holds it after."""
+        world.admin.load(products=[{**remote(product("A")), "brand": {"name": "Kiln"}}])
+        world.write(products=[product("A", description="new words")])
+        planned = world.plan().plan
+        (change,) = planned.changes
+        assert change.action == "update" and change.kept == {"brand": {"name": "Kiln"}}
+        assert [f.path for f in change.field_changes] == ["details.description"]
+        assert world.apply().succeeded
+        held = world.remote()
+        assert held.products[ProductKey(CLIENT, "A")].details.description == "new words"
+        assert dict(held.meta[ProductKey(CLIENT, "A")].kept) == {"brand": {"name": "Kiln"}}
+        assert not world.plan().plan.has_changes
+
+    def test_unknown_field_survives_a_prune_deactivation(self, world: World) -> None:
+        """Deactivating (a full PUT with active false) keeps the field as well."""
+        world.admin.load(
+            products=[remote(product("A")), {**remote(product("GONE")), "brand": "Kiln"}]
+        )
+        world.write(products=[product("A")])
+        assert world.apply(prune=True).succeeded
+        held = world.remote()
+        assert not held.products[ProductKey(CLIENT, "GONE")].active
+        assert dict(held.meta[ProductKey(CLIENT, "GONE")].kept) == {"brand": "Kiln"}

@@ -138,7 +138,7 @@ class TestImportSeeded:
         world.admin.load(
             products=[
                 remote(product("PLAIN")),
-                {**remote(product("ODD")), "brand": "Kiln"},  # an undocumented top-level field
+                {**remote(product("ODD")), "productType": "GADGET"},  # outside the rules
             ],
             boms=[{**remote(bom("KIT-X", {"PLAIN": 1})), "billOfMaterialDetails": "none"}],
         )
@@ -148,6 +148,14 @@ class TestImportSeeded:
         plan = plan_of(tmp_path / "imported", world).plan
         assert not plan.has_changes
         assert len(plan.unreadable) == 2
+
+    def test_undocumented_fields_are_kept_not_imported(self, world: World, tmp_path: Path) -> None:
+        """A product with a field PB added (`brand`) is imported without it (the catalog
+        cannot declare it) and the plan is empty: the field is kept, not a change."""
+        world.admin.load(products=[{**remote(product("ODD")), "brand": "Kiln"}])
+        run_import(world, tmp_path / "imported")
+        assert product_skus(tmp_path / "imported") == {"ODD"}
+        assert not plan_of(tmp_path / "imported", world).plan.has_changes
 
     def test_old_products_are_imported(self, world: World, tmp_path: Path) -> None:
         """A product created years ago, which a plain search hides, is imported."""

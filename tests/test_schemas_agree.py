@@ -191,7 +191,7 @@ class TestPlanSchema:
             "a no-op change": {**plan, "changes": [no_op]},
             "an unknown field": {**plan, "extra": 1},
         }
-        for version in ("1.0", "1.00", "01.0", "1.1", "2.0", "0.9", "1", "1.0.0", "v1.0"):
+        for version in ("1.0", "1.00", "01.0", "1.1", "1.2", "2.0", "0.9", "1", "1.0.0", "v1.0"):
             variants[f"format_version {version}"] = {**plan, "format_version": version}
         for field in ("timestamp", "environment", "client_id", "prune", "targets", "summary"):
             variants[f"without {field}"] = {k: v for k, v in plan.items() if k != field}
@@ -206,6 +206,7 @@ class TestPlanSchema:
             "format_version 1.0",
             "format_version 1.00",
             "format_version 01.0",
+            "format_version 1.1",
             "without targets",
             "without summary",
         }

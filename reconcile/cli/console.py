@@ -260,6 +260,8 @@ def print_apply_report(output: Output, report: ApplyReport, again: str) -> None:
     problems = [r for r in report.results if r.status != "done"]
     if problems:
         _print_problems(output.out, problems)
+    for note in report.notes():
+        output.out.print(f"{safe(note.address)}: {safe(note.message)}")
     again = safe(again)
     words = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     if report.already_applied:  # "3 done" → "3 done (2 already applied)"
@@ -269,6 +271,8 @@ def print_apply_report(output: Output, report: ApplyReport, again: str) -> None:
         output.out.print(
             Text(f"Apply interrupted: {words}. To finish, {again}.", style="bold yellow")
         )
+    elif report.halted:
+        output.out.print(Text(f"Apply stopped: {words}. {safe(report.halted)}.", style="bold red"))
     elif problems:
         output.out.print(
             Text(

@@ -46,6 +46,15 @@ def address(prefix: str, sku: str, node: str = "") -> str:
     return f"{prefix}.{sku}@{node}" if node else f"{prefix}.{sku}"
 
 
+#: A BOM beyond the one the plan keeps for its key is named by its PB id as well:
+#: ``bom.<sku>[@<node>]#<billOfMaterialId>`` (only deactivations of duplicates carry it).
+DUPLICATE_MARK = "#"
+
+
+def duplicate_address(key_address: str, bom_id: str) -> str:
+    return f"{key_address}{DUPLICATE_MARK}{bom_id}"
+
+
 def product_address(sku: str) -> str:
     return address(PRODUCT_PREFIX, sku)
 

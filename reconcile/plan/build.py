@@ -18,6 +18,7 @@ from reconcile.models.kinds import KINDS
 from reconcile.models.resources import RemoteMeta
 from reconcile.plan.change import Action, Change, FieldChange, Kind, Precondition
 from reconcile.plan.diff import diff_values
+from reconcile.plan.duplicates import resolve_duplicates
 from reconcile.plan.order import in_apply_order
 from reconcile.plan.plan import ActionCounts, ExistingCounts, Plan, Selector, Summary
 from reconcile.plan.warnings import plan_warnings
@@ -48,8 +49,10 @@ def build_plan(
     """
     selected = Selector(targets, excludes)
     _refuse_declared_unreadable(desired, current.unreadable, selected)
+    current, clean_up = resolve_duplicates(desired, current, selected)
     planner = _Planner(current.meta, prune, selected, current.unreadable)
     outcome = {k.name: planner.plan_kind(k.name, k.of(desired), k.of(current)) for k in KINDS}
+    outcome["bom"].changes += clean_up
     changes = in_apply_order(outcome["product"].changes, outcome["bom"].changes)
     return Plan(
         timestamp=timestamp or utc_now(),
@@ -201,6 +204,7 @@ class _Planner:
             field_changes=field_changes,
             precondition=Precondition(pbUpdateDate=meta.pb_update_date, digest=digest(have)),
             remote_id=meta.bom_id,
+            kept=dict(meta.kept),
         )
 
 

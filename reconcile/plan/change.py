@@ -64,6 +64,11 @@ class Change(BaseModel):
     depends_on: list[str] = Field(
         default_factory=list, description="addresses that must succeed before this change"
     )
+    kept: dict[str, Any] = Field(
+        default_factory=dict,
+        description="top-level fields PB holds that reconcile does not know: not diffed, "
+        "written back unchanged with every full replacement (format 1.1)",
+    )
 
     def after_model(self) -> Product | Bom:
         """``after`` as its model. ``Plan.from_json`` has checked that it parses; a change

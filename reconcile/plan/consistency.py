@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconcile.models import Bom, Product, canonical_json, digest
-from reconcile.models.codec import key_dict
+from reconcile.models.codec import duplicate_address, key_dict
 from reconcile.models.kinds import resource_kind
 from reconcile.plan.change import Change, parse_resource
 from reconcile.plan.diff import diff_resources
@@ -38,7 +38,7 @@ def _change_problems(change: Change) -> list[str]:
     if sorted(change.key) != sorted(expected_fields):
         return [f"key must hold exactly {', '.join(expected_fields)}, not {sorted(change.key)}"]
     problems = []
-    if change.address != _address(change.kind, change.key):
+    if change.address not in _addresses(change):
         problems.append(f"address does not match key {canonical_json(change.key)}")
     sides, parse_problems = _parsed(change)
     if parse_problems:
@@ -66,8 +66,13 @@ def _parsed(change: Change) -> tuple[tuple[Resource | None, Resource | None], li
     return (models[0], models[1]), problems
 
 
-def _address(kind: str, key: dict[str, str]) -> str:
-    return resource_kind(kind).key_from_dict(key).address
+def _addresses(change: Change) -> tuple[str, ...]:
+    """The address a change may carry: its key's, or for the deactivation of a duplicate
+    BOM (``plan.duplicates``) its key's with the BOM's id."""
+    own = resource_kind(change.kind).key_from_dict(change.key).address
+    if change.action == "deactivate" and change.remote_id is not None:
+        return own, duplicate_address(own, change.remote_id)
+    return (own,)
 
 
 def _key_of(model: Resource) -> dict[str, str]:

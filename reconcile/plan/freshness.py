@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from reconcile.errors import StalePlan
 from reconcile.models import Bom, Product, RemoteMeta, ResourceSet, comparable, digest
+from reconcile.models.codec import BomKey
 from reconcile.models.kinds import resource_kind
 from reconcile.plan.change import Change
 
@@ -60,6 +61,12 @@ def _stale_reason(change: Change, current: ResourceSet) -> str | None:
     key = kind.key_from_dict(change.key)
     remote = kind.of(current).get(key)
     meta = current.meta.get(key, RemoteMeta())
+    if isinstance(key, BomKey) and change.address != key.address:
+        # The deactivation of a duplicate BOM (plan.duplicates): find it by its id.
+        found = [p for p in current.duplicates.get(key, []) if p[1].bom_id == change.remote_id]
+        if not found:
+            return ALREADY_APPLIED  # no longer one of the key's active BOMs
+        remote, meta = found[0]
     moved = kind.remote_id and change.remote_id and meta.bom_id != change.remote_id
     if remote is not None and moved:
         return f"is now PB BOM {meta.bom_id}, not the planned {change.remote_id}"

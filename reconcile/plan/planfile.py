@@ -19,7 +19,7 @@ from reconcile.errors import PlanFileError
 from reconcile.plan.change import Change
 from reconcile.plan.consistency import inconsistencies
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 #: (major, minor) of ``FORMAT_VERSION``: plans of this major and at most this minor load.
 _MAJOR, _MINOR = FORMAT_VERSION.split(".")
 SUPPORTED = (int(_MAJOR), int(_MINOR))

@@ -134,7 +134,16 @@ class _Run:
             for c in self.changes
         ]
         requests = self.client.request_count - self.requests_before
-        return ApplyReport(results=results, interrupted=interrupted, requests=requests)
+        halted = None
+        if self.boms.blind_to is not None:
+            halted = (
+                f"PB's BOM search does not show the BOM created for {self.boms.blind_to}, so "
+                "no further BOM was created: running apply again would duplicate BOMs. Run "
+                "`reconcile probe` to check the BOM search"
+            )
+        return ApplyReport(
+            results=results, interrupted=interrupted, requests=requests, halted=halted
+        )
 
     def mark_applied(self, addresses: Collection[str]) -> None:
         """Report these changes done without a write: PB already holds their after."""
@@ -154,7 +163,7 @@ class _Run:
         await self._confirm_products(batch)
 
     async def _bulk(self, batch: list[Change]) -> None:
-        items = [wire.bulk_item(_product(c), _bulk_operation(c)) for c in batch]
+        items = [wire.bulk_item(_product(c), _bulk_operation(c), c.kept) for c in batch]
         try:
             answer = await self.client.bulk_products(items)
         except ValidationFailed:
@@ -177,7 +186,8 @@ class _Run:
             if change.action == "create":
                 await self.client.create_product(wire.product_to_wire(product))
             else:
-                await self.client.update_product(product.sku, wire.product_to_wire(product))
+                body = wire.product_to_wire(product, change.kept)
+                await self.client.update_product(product.sku, body)
         except ValidationFailed as e:
             self.errors[change.address] = WriteError.of(e)
             if change.action == "create":

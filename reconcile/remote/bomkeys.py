@@ -6,41 +6,47 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from reconcile.errors import RemoteStateError
-from reconcile.models import Bom, BomKey, RemoteMeta
+from reconcile.models import Bom, BomKey, RemoteMeta, ResourceSet
+from reconcile.models.resources import creation_rank
 from reconcile.remote import wire
 
 
-def unique_boms(pairs: Iterable[tuple[Bom, RemoteMeta]]) -> list[tuple[Bom, RemoteMeta]]:
+def unique_boms(
+    pairs: Iterable[tuple[Bom, RemoteMeta]],
+    duplicates: dict[BomKey, list[tuple[Bom, RemoteMeta]]] | None = None,
+) -> list[tuple[Bom, RemoteMeta]]:
     """One BOM per (sku, node) key, chosen among the remote BOMs of that key.
 
     Inactive BOMs are history: beside exactly one active BOM they are left out; with no
     active one, the most recently updated inactive BOM (latest ``pbUpdateDate``, then
     highest id) is the key's BOM, so a declared BOM reactivates it. Two or more ACTIVE
-    BOMs for one key are ambiguous: the error names each of their ids so a person can
-    deactivate the extra ones.
+    BOMs for one key are duplicates: with ``duplicates`` given, the one created first
+    stands for the key and all of them go there for the plan to resolve (``plan.
+    duplicates``); without, they are an error naming each id.
     """
     by_key: dict[BomKey, list[tuple[Bom, RemoteMeta]]] = defaultdict(list)
     for bom, meta in pairs:
         by_key[bom.key].append((bom, meta))
-    return [_one_bom(key, found) for key, found in by_key.items()]
+    chosen = []
+    for key, found in by_key.items():
+        active = [pair for pair in found if pair[0].active]
+        if len(active) > 1 and duplicates is not None:
+            duplicates[key] = sorted(active, key=lambda pair: creation_rank(pair[1]))
+        chosen.append(_one_bom(key, found, keep_duplicates=duplicates is not None))
+    return chosen
 
 
-def _one_bom(key: BomKey, found: list[tuple[Bom, RemoteMeta]]) -> tuple[Bom, RemoteMeta]:
+def _one_bom(
+    key: BomKey, found: list[tuple[Bom, RemoteMeta]], *, keep_duplicates: bool
+) -> tuple[Bom, RemoteMeta]:
     active = [pair for pair in found if pair[0].active]
     if len(active) == 1:
         return active[0]
     if not active:
         return max(found, key=lambda pair: _recency(pair[1]))
-    ids = ", ".join(sorted(str(meta.bom_id) for _, meta in active))
-    raise RemoteStateError(
-        f"PB holds {len(active)} active BOMs for one key (kit {key.sku!r}, node "
-        f"{key.node or '(none)'!r}): billOfMaterialId {ids}; reconcile cannot tell which one "
-        "the catalog means. Deactivate all but one of them (or give them different nodes) "
-        "and plan again",
-        operation="read",
-        resource=key.address,
-    )
+    if keep_duplicates:
+        return min(active, key=lambda pair: creation_rank(pair[1]))
+    raise ResourceSet(duplicates={key: active}).ambiguity(key)
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)

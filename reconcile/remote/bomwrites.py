@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections import defaultdict
+from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -84,8 +85,9 @@ class BomWrites:
                 self.run.record(change, "failed", message, said.transaction_id, code=said.code)
             return []
         free = []
+        grouped = _by_address((b, m) for b, m in found if b.active)
         for change in creates:
-            active = [(b, m) for b, m in found if b.active and b.key.address == change.address]
+            active = grouped.get(change.address, [])
             if not active:
                 free.append(change)
             elif any(comparable(b) == comparable(_bom(change)) for b, _ in active):
@@ -104,7 +106,7 @@ class BomWrites:
         return free
 
     async def _create_or_update(self, change: Change) -> None:
-        body = wire.bom_to_wire(_bom(change))
+        body = wire.bom_to_wire(_bom(change), change.kept)
         try:
             if change.action == "create":
                 answer = await self.run.client.create_bom(body)
@@ -128,20 +130,20 @@ class BomWrites:
             return
         by_id = {meta.bom_id: bom for bom, meta in found if meta.bom_id is not None}
         by_key = {bom.key.address: bom for bom, _ in found}
+        grouped = _by_address(found)  # once: per created BOM it would be quadratic
         for change in changes:
             created = self.created_bom_ids.get(change.address)
             if created is not None:
-                await self._settle_created(change, created, found)
+                await self._settle_created(change, created, grouped.get(change.address, []))
                 continue
             bom_id = change.remote_id
             observed = by_id.get(bom_id) if bom_id else by_key.get(change.address)
             self.run.settle(change, observed, _bom(change))
 
     async def _settle_created(
-        self, change: Change, bom_id: str, found: list[tuple[Bom, RemoteMeta]]
+        self, change: Change, bom_id: str, same_key: list[tuple[Bom, RemoteMeta]]
     ) -> None:
         """A BOM this run created: seen by the key search, and the key's survivor?"""
-        same_key = [(b, m) for b, m in found if b.key.address == change.address]
         ours = next((b for b, m in same_key if m.bom_id == bom_id), None)
         if ours is None:
             await self._not_in_search(change, bom_id)
@@ -160,8 +162,10 @@ class BomWrites:
             direct, error = None, WriteError.of(e).message
         else:
             error = "GET by id does not find it either"
+        # Either way no later create of this run could be checked: the search that
+        # would re-check and confirm it cannot see new BOMs.
+        self.blind_to = change.address
         if direct is not None:
-            self.blind_to = change.address
             self.run.record(change, "failed", duplicates.SEARCH_BLIND.format(bom_id=bom_id))
         else:
             message = f"PB accepted the create (id {bom_id}), but its BOM search does not show it"
@@ -207,3 +211,12 @@ def _remote_id(change: Change) -> str:
             resource=change.address,
         )
     return change.remote_id
+
+
+def _by_address(
+    found: Iterable[tuple[Bom, RemoteMeta]],
+) -> dict[str, list[tuple[Bom, RemoteMeta]]]:
+    grouped: dict[str, list[tuple[Bom, RemoteMeta]]] = defaultdict(list)
+    for bom, meta in found:
+        grouped[bom.key.address].append((bom, meta))
+    return grouped

@@ -25,12 +25,9 @@ defences, in order:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from reconcile.models import Bom, RemoteMeta
-from reconcile.remote import wire
-
-_NEVER = datetime.max.replace(tzinfo=UTC)
+from reconcile.models.resources import creation_rank
 
 #: The message of a run stopped because PB's BOM search does not show new BOMs.
 SEARCH_BLIND = (
@@ -44,19 +41,9 @@ SEARCH_BLIND_SKIPPED = (
 )
 
 
-def rank(meta: RemoteMeta) -> tuple[datetime, str]:
-    """The survivor order: created first, then the lowest id. An unreadable date sorts
-    last, so a BOM with a real creation date is never deactivated for one without."""
-    try:
-        created = wire.parse_pb_date(meta.pb_create_date) if meta.pb_create_date else _NEVER
-    except ValueError:
-        created = _NEVER
-    return created, meta.bom_id or ""
-
-
 def survivor(active: Iterable[tuple[Bom, RemoteMeta]]) -> tuple[Bom, RemoteMeta] | None:
     """The active BOM of a key that every run keeps (None when there is none)."""
-    return min(active, key=lambda pair: rank(pair[1]), default=None)
+    return min(active, key=lambda pair: creation_rank(pair[1]), default=None)
 
 
 def ids(pairs: Iterable[tuple[Bom, RemoteMeta]]) -> str:

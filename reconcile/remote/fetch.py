@@ -103,7 +103,7 @@ def _decoded(products: Iterable[ProductRead], boms: Iterable[Mapping[str, Any]])
             unreadable.append((obj, read_bom))
         else:
             readable.append(read_bom)
-    for bom, meta in unique_boms(readable):
+    for bom, meta in unique_boms(readable, current.duplicates):
         current.add_bom(bom, meta)
     read_keys = {key.address for key in current.boms}
     for obj, why in unreadable:

@@ -35,6 +35,9 @@ class ApplyReport:
     results: list[ChangeResult] = field(default_factory=list)
     interrupted: bool = False
     requests: int = 0
+    #: Why the run stopped writing on purpose (PB's BOM search cannot see new BOMs): a
+    #: rerun would not finish the job, so the report says this instead of "apply again".
+    halted: str | None = None
 
     def with_status(self, status: Status) -> list[ChangeResult]:
         return [r for r in self.results if r.status == status]
@@ -45,6 +48,10 @@ class ApplyReport:
 
     def counts(self) -> dict[Status, int]:
         return {s: len(self.with_status(s)) for s in STATUSES}
+
+    def notes(self) -> list[ChangeResult]:
+        """Done changes with something to say (a BOM adopted, a duplicate resolved)."""
+        return [r for r in self.with_status("done") if r.message and r.message != ALREADY_APPLIED]
 
     @property
     def already_applied(self) -> int:
@@ -112,6 +119,11 @@ class ApplySummary(_Strict):
     outcome: Outcome
     exit_code: int
     error: str | None = Field(description="why nothing was applied (refused, error)")
+    halted: str | None = Field(
+        default=None,
+        description="why the run stopped writing on purpose (PB's BOM search cannot see "
+        "new BOMs): running apply again would not finish the job",
+    )
     counts: dict[str, int] = Field(
         description="done, failed, skipped, not_started, already_applied"
     )
@@ -142,6 +154,7 @@ class ApplySummary(_Strict):
             outcome=outcome,
             exit_code=exit_code,
             error=error,
+            halted=report.halted if report is not None else None,
             counts=counts,
             requests=report.requests if report is not None else 0,
             resources=[_outcome(r) for r in results],

@@ -249,6 +249,18 @@ def _strip(obj: Mapping[str, Any], server_fields: frozenset[str]) -> dict[str, A
     return {k: v for k, v in obj.items() if k not in server_fields and v is not None}
 
 
+def _split(
+    obj: Mapping[str, Any], model: type[Product] | type[Bom], server_fields: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what the model reads, the top-level fields it does not know). PB may add a field
+    any day (contract: undocumented fields): the object stays readable, and the field is
+    kept, since a PUT without it would erase it (never erase what PB holds)."""
+    known = model.model_fields.keys()
+    readable = {k: v for k, v in _strip(obj, server_fields).items() if k in known}
+    kept = {k: v for k, v in obj.items() if k not in known and k not in server_fields}
+    return readable, kept
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """A PB object reconcile cannot represent: its address and why (for ``unreadable``)."""
@@ -298,20 +310,22 @@ def read_product(obj: Mapping[str, Any]) -> tuple[Product, RemoteMeta] | Unreada
     Server-managed fields are dropped. Never raises: a whole-account read records the
     ``Unreadable`` and goes on; ``product_from_wire`` raises it instead.
     """
+    readable, kept = _split(obj, Product, PRODUCT_SERVER_FIELDS)
     try:
-        product = Product.model_validate(_strip(obj, PRODUCT_SERVER_FIELDS))
+        product = Product.model_validate(readable)
     except ValidationError as e:
         reason = f"PB holds a product that reconcile cannot represent ({_problems(e)})"
         return Unreadable(product_address(obj), reason)
-    return product, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")))
+    return product, RemoteMeta(pb_update_date=_text_or_none(obj.get("pbUpdateDate")), kept=kept)
 
 
 def read_bom(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta] | Unreadable:
     """A PB BOM object → (Bom, its PB metadata incl. the PB-assigned id), or why it
     cannot be read (never raises; ``bom_from_wire`` does)."""
     bom_id = _text_or_none(obj.get(BOM_ID_FIELD))
+    readable, kept = _split(obj, Bom, BOM_SERVER_FIELDS)
     try:
-        bom = Bom.model_validate(_strip(obj, BOM_SERVER_FIELDS))
+        bom = Bom.model_validate(readable)
     except ValidationError as e:
         which = f"BOM {bom_id}" if bom_id else "a BOM"
         reason = f"PB holds {which} that reconcile cannot represent ({_problems(e)})"
@@ -320,6 +334,7 @@ def read_bom(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta] | Unreadable:
         pb_update_date=_text_or_none(obj.get("pbUpdateDate")),
         bom_id=bom_id,
         pb_create_date=_text_or_none(obj.get("pbCreateDate")),
+        kept=kept,
     )
     return bom, meta
 
@@ -340,13 +355,16 @@ def bom_from_wire(obj: Mapping[str, Any]) -> tuple[Bom, RemoteMeta]:
     return read
 
 
-def product_to_wire(product: Product) -> dict[str, Any]:
-    """The full Products object for POST/PUT (a PUT replaces everything, contract §6.2)."""
-    return product.model_dump(mode="json", exclude_none=True)
+def product_to_wire(product: Product, kept: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The full Products object for POST/PUT (a PUT replaces everything, contract §6.2),
+    with the ``kept`` fields PB holds that the models do not know, unchanged."""
+    return {**(kept or {}), **product.model_dump(mode="json", exclude_none=True)}
 
 
-def bulk_item(product: Product, operation: str) -> dict[str, Any]:
-    return {**product_to_wire(product), BULK_OPERATION_FIELD: operation}
+def bulk_item(
+    product: Product, operation: str, kept: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    return {**product_to_wire(product, kept), BULK_OPERATION_FIELD: operation}
 
 
 #: DOC (bulk page, short version): the answer lists `{clientId, sku, status}` per item.
@@ -384,9 +402,10 @@ def _error_text(errors: Any) -> str:
     return "; ".join(t for t in texts if t)
 
 
-def bom_to_wire(bom: Bom) -> dict[str, Any]:
-    """The full BOM object for POST/PUT (a PUT replaces everything, contract §7.4)."""
-    return bom.model_dump(mode="json", exclude_none=True)
+def bom_to_wire(bom: Bom, kept: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The full BOM object for POST/PUT (a PUT replaces everything, contract §7.4), with
+    the ``kept`` fields PB holds that the models do not know, unchanged."""
+    return {**(kept or {}), **bom.model_dump(mode="json", exclude_none=True)}
 
 
 def bom_id_of(obj: Mapping[str, Any]) -> str | None:

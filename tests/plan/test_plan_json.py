@@ -64,7 +64,7 @@ class TestRoundTrip:
     def test_json_carries_the_format_version(self) -> None:
         """Every plan names the format version of the contract it follows."""
         data = json.loads(sample_plan().to_json())
-        assert data["format_version"] == FORMAT_VERSION == "1.0"
+        assert data["format_version"] == FORMAT_VERSION == "1.1"
 
     @settings(max_examples=60, deadline=None)
     @given(catalogs(), catalogs(remote=True), st.booleans())
@@ -117,7 +117,7 @@ class TestRefusals:
 
     def test_newer_major_version(self) -> None:
         """A plan of a newer major format asks for a newer reconcile."""
-        text = sample_plan().to_json().replace('"format_version": "1.0"', '"format_version": "2.0"')
+        text = sample_plan().to_json().replace('"format_version": "1.1"', '"format_version": "2.0"')
         with pytest.raises(
             PlanFileError, match=r"newer reconcile \(format 2\.0.*upgrade reconcile"
         ):
@@ -125,27 +125,29 @@ class TestRefusals:
 
     def test_older_major_version(self) -> None:
         """A plan of an older major format asks to plan again."""
-        text = sample_plan().to_json().replace('"format_version": "1.0"', '"format_version": "0.9"')
+        text = sample_plan().to_json().replace('"format_version": "1.1"', '"format_version": "0.9"')
         with pytest.raises(PlanFileError, match="make the plan again"):
             Plan.from_json(text)
 
     def test_same_major_newer_minor_is_refused(self) -> None:
-        """A 1.1 plan with a field 1.0 does not know is refused (64) as made by a newer
+        """A 1.2 plan with a field 1.1 does not know is refused (64) as made by a newer
         reconcile, never read with the new field silently dropped."""
         data = json.loads(sample_plan().to_json())
-        data.update(format_version="1.1", approvals=["alice"])
+        data.update(format_version="1.2", approvals=["alice"])
         with pytest.raises(PlanFileError) as caught:
             Plan.from_json(json.dumps(data), source="p.json")
         assert caught.value.exit_code == 64
         assert str(caught.value) == (
-            "p.json was made by a newer reconcile (format 1.1, this one reads 1.0): "
+            "p.json was made by a newer reconcile (format 1.2, this one reads 1.1): "
             "upgrade reconcile or make the plan again"
         )
 
     def test_same_or_lower_minor_is_read(self) -> None:
         """A plan of this reader's own major and minor version loads."""
         text = sample_plan().to_json()
-        assert Plan.from_json(text).format_version == "1.0"
+        assert Plan.from_json(text).format_version == "1.1"
+        older = text.replace('"format_version": "1.1"', '"format_version": "1.0"')
+        assert Plan.from_json(older).format_version == "1.0"  # 1.0 plans have no `kept`
 
     @pytest.mark.parametrize("version", ["1", "1.x", "v1.0", 1.0, None, "1.0.1"])
     def test_malformed_version_is_refused(self, version: object) -> None:

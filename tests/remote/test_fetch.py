@@ -88,18 +88,24 @@ class TestCurrentState:
         held = run(inprocess_sandbox, work)
         assert not held.boms[BomKey(CLIENT, "KIT", "")].active
 
-    def test_two_active_boms_for_one_key_name_both_ids(self, inprocess_sandbox: Sandbox) -> None:
-        """Two active BOMs with one (sku, node) raise RemoteStateError naming both ids."""
+    def test_two_active_boms_for_one_key_are_kept_as_duplicates(
+        self, inprocess_sandbox: Sandbox
+    ) -> None:
+        """Two active BOMs with one (sku, node) are read, both, for the plan to resolve; a
+        catalog that declares neither makes the plan raise RemoteStateError naming both ids."""
 
         async def work(client: PBClient) -> Any:
             ids = await create(
-                client, ["P0", "KIT"], [wire_bom("KIT", {"P0": 1}), wire_bom("KIT", {"P0": 2})]
+                client, ["P0", "KIT"], [wire_bom("KIT", {"P0": 3}), wire_bom("KIT", {"P0": 2})]
             )
-            with pytest.raises(RemoteStateError) as caught:
-                await fetch_current_state(client, CLIENT, desired_skus=())
-            return ids, str(caught.value)
+            return ids, await fetch_current_state(client, CLIENT, desired_skus=())
 
-        ids, message = run(inprocess_sandbox, work)
+        ids, current = run(inprocess_sandbox, work)
+        key = BomKey(CLIENT, "KIT", "")
+        assert sorted(str(m.bom_id) for _, m in current.duplicates[key]) == sorted(ids)
+        with pytest.raises(RemoteStateError) as caught:
+            build_plan(catalog(KIT_BOM), current, environment="t", client_id=CLIENT)
+        message = str(caught.value)
         assert all(i in message for i in ids) and "bom.KIT" in message
 
     def test_other_nodes_are_other_keys(self, inprocess_sandbox: Sandbox) -> None:
@@ -172,7 +178,8 @@ class TestBomHistory:
         assert current.meta[self.KEY].bom_id == "1" and current.boms[self.KEY].active
 
     def test_two_active_name_only_the_active_ids(self, sandbox: ServedSandboxHandle) -> None:
-        """Two active BOMs (and an inactive one) are an error naming the two active ids."""
+        """Two active BOMs (and an inactive one) are duplicates: the first created stands
+        for the key, and an unresolved plan's error names the two active ids only."""
         sandbox.admin.load(
             boms=history(
                 ("71", "2024-01-01T00:00:00Z", True),
@@ -180,22 +187,35 @@ class TestBomHistory:
                 ("73", "2024-03-01T00:00:00Z", False),
             )
         )
-        with pytest.raises(RemoteStateError, match="2 active BOMs") as caught:
-            served(sandbox, current_state)
-        assert "71, 72" in str(caught.value) and "73" not in str(caught.value)
+        current = served(sandbox, current_state)
+        assert current.meta[self.KEY].bom_id == "71"
+        error = str(current.ambiguity(self.KEY))
+        assert "2 active BOMs" in error and "71, 72" in error and "73" not in error
 
 
 class TestUnreadable:
     """An object reconcile cannot represent is set aside by address; the read goes on."""
 
-    def test_unknown_field_sets_one_product_aside(self, sandbox: ServedSandboxHandle) -> None:
-        """A product with an unknown top-level field is listed with the reason, and the
-        rest of the account is read as usual."""
+    def test_unknown_field_is_kept_not_refused(self, sandbox: ServedSandboxHandle) -> None:
+        """A product with an undocumented top-level field is readable: the field is kept
+        as PB sent it (to be written back with every full replacement), never diffed."""
         sandbox.admin.load(products=[wire_product("ODD", brand="Acme"), wire_product("OK")])
+        current = served(sandbox, current_state)
+        assert set(current.products) == {ProductKey(CLIENT, "OK"), ProductKey(CLIENT, "ODD")}
+        assert current.unreadable == {}
+        assert dict(current.meta[ProductKey(CLIENT, "ODD")].kept) == {"brand": "Acme"}
+        assert dict(current.meta[ProductKey(CLIENT, "OK")].kept) == {}
+
+    def test_a_value_outside_the_rules_sets_one_product_aside(
+        self, sandbox: ServedSandboxHandle
+    ) -> None:
+        """A product with a documented field holding a value the rules refuse is listed with
+        the reason, and the rest of the account is read as usual."""
+        sandbox.admin.load(products=[wire_product("ODD", productType="GADGET"), wire_product("OK")])
         current = served(sandbox, current_state)
         assert set(current.products) == {ProductKey(CLIENT, "OK")}
         assert set(current.unreadable) == {"product.ODD"}
-        assert "brand" in current.unreadable["product.ODD"]
+        assert "productType" in current.unreadable["product.ODD"]
 
     def test_invalid_bom_is_listed_under_its_key(self, sandbox: ServedSandboxHandle) -> None:
         """A BOM with a value outside the rules is listed as bom.<sku>@<node>, with its id."""
@@ -224,9 +244,9 @@ class TestUnreadable:
             plan = build_plan(
                 catalog(item("A", description="new")), current, environment="t", client_id=CLIENT
             )
-            sandbox.admin.load(products=[wire_product("A", brand="Acme")])
+            sandbox.admin.load(products=[wire_product("A", productType="GADGET")])
             again = await reread(client, CLIENT, plan.changes)
-            with pytest.raises(RemoteStateError, match=r"product\.A.*brand") as caught:
+            with pytest.raises(RemoteStateError, match=r"product\.A.*productType") as caught:
                 await read_products(client, CLIENT, ["A"])
             assert not again.products
             return again, str(caught.value)

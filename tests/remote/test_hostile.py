@@ -6,55 +6,28 @@ created again, a product created over one PB holds) could never be undone.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.cli import Run, run
+from tests.support.cli import Run
 from tests.support.hostile import (
     API,
-    KEY,
-    SECRET,
     HostilePB,
+    apply,
+    bom,
     dripping,
     endless,
+    item,
     json_answer,
+    kit,
     raw_answer,
     rewritten,
     served,
+    write_catalog,
 )
-
-CLIENT = "C1"
-#: Quick retries, a short deadline and small ceilings: every case ends in seconds.
-LIMITS = {
-    "requests_per_second": 100,
-    "retry_attempts": 2,
-    "read_retry_attempts": 2,
-    "retry_timeout_seconds": 5,
-    "retry_wait_initial_seconds": 0.01,
-    "retry_wait_max_seconds": 0.05,
-    "request_deadline_seconds": 2,
-    "max_response_bytes": 1_000_000,
-    "max_search_pages": 50,
-}
-ENV = {"PB_HOSTILE_API_KEY": KEY, "PB_HOSTILE_API_SECRET": SECRET}
-
-
-def item(sku: str) -> dict[str, Any]:
-    return {"clientId": CLIENT, "sku": sku, "productType": "ITEM", "details": {"description": sku}}
-
-
-def kit(sku: str) -> dict[str, Any]:
-    return {**item(sku), "productType": "KIT"}
-
-
-def bom(sku: str, *parts: str) -> dict[str, Any]:
-    lines = [{"sku": p, "quantity": 1} for p in parts]
-    return {"clientId": CLIENT, "sku": sku, "description": sku, "billOfMaterialDetails": lines}
 
 
 @pytest.fixture
@@ -69,29 +42,8 @@ def hostile() -> Iterator[HostilePB]:
 @pytest.fixture
 def catalog(tmp_path: Path, hostile: HostilePB) -> Path:
     """The catalog of what PB holds, plus product NEW that PB does not hold."""
-    root = tmp_path / "cat"
-    root.mkdir()
-    settings = {
-        "client_id": CLIENT,
-        "limits": LIMITS,
-        "environments": {"hostile": {"base_url": hostile.url}},
-    }
-    (root / "reconcile.yaml").write_text(json.dumps(settings), encoding="utf-8")
-    resources = {
-        "products": [
-            {k: v for k, v in p.items() if k != "clientId"}
-            for p in (item("A"), item("B"), kit("K"), item("NEW"))
-        ],
-        "boms": [{k: v for k, v in bom("K", "A", "B").items() if k != "clientId"}],
-    }
-    (root / "catalog.yaml").write_text(json.dumps(resources), encoding="utf-8")
-    return root
-
-
-def apply(catalog: Path) -> tuple[Run, float]:
-    started = time.monotonic()
-    result = run(["apply", str(catalog), "--env", "hostile", "--auto-approve"], env=ENV)
-    return result, time.monotonic() - started
+    products = [item("A"), item("B"), kit("K"), item("NEW")]
+    return write_catalog(tmp_path / "cat", hostile.url, products, [bom("K", "A", "B")])
 
 
 def refused(hostile: HostilePB, catalog: Path, message: str, *, within: float = 30.0) -> Run:

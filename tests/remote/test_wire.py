@@ -56,9 +56,19 @@ class TestProducts:
 
     def test_read_bom_names_its_key_and_id(self) -> None:
         """An unreadable BOM is addressed bom.<sku>@<node> and its reason names PB's id."""
-        odd = wire.read_bom({"sku": "K", "node": "N1", "billOfMaterialId": 7, "color": "red"})
+        odd = wire.read_bom({"sku": "K", "node": "N1", "billOfMaterialId": 7, "description": ""})
         assert isinstance(odd, wire.Unreadable)
-        assert odd.address == "bom.K@N1" and "BOM 7" in odd.reason and "color" in odd.reason
+        assert odd.address == "bom.K@N1" and "BOM 7" in odd.reason and "description" in odd.reason
+
+    def test_unknown_top_level_fields_are_kept_and_written_back(self) -> None:
+        """An undocumented field PB returns (here `brand` on a product) is kept in the meta
+        and carried unchanged by every full replacement, never refused, never erased."""
+        product, meta = wire.product_from_wire({**PB_PRODUCT, "brand": {"name": "Acme"}})
+        assert dict(meta.kept) == {"brand": {"name": "Acme"}}
+        body = wire.bulk_item(product, wire.BULK_UPDATE, meta.kept)
+        assert body["brand"] == {"name": "Acme"} and body["details"]["description"] == "apple"
+        put = wire.product_to_wire(product.model_copy(update={"active": False}), meta.kept)
+        assert put["brand"] == {"name": "Acme"} and put["active"] is False
 
 
 class TestBoms:

@@ -10,11 +10,14 @@ nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -22,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from reconcile.sandbox import SandboxConfig, Store, create_app, serve_in_thread
+from tests.support.cli import Run, run
 
 KEY, SECRET = "hostile-key", "hostile-secret"
 API = "/shippingservices/fulfillment/v1"
@@ -55,6 +59,9 @@ class HostilePB:
     requests: list[tuple[str, str]] = field(default_factory=list)
     #: The base URL while ``served``.
     url: str = ""
+    #: (method, path, skip, fixtures): load ``fixtures`` into the emulator just before
+    #: forwarding the matching request after ``skip`` earlier matches (a second writer).
+    hooks: list[list[Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -73,6 +80,15 @@ class HostilePB:
         when it does not start with ``/``) with ``answer``."""
         full = path if path.startswith("/") else f"{API}/{path}"
         self.rules.append(Rule(method, re.compile(full), answer, times, upstream_first))
+
+    def load_before(self, method: str, path: str, *, skip: int = 0, **fixtures: Any) -> None:
+        """A second writer: ``fixtures`` land in PB just before the matching request
+        (exact ``path``) that follows ``skip`` earlier ones."""
+        self.hooks.append([method, path, skip, fixtures])
+
+    def count(self, method: str, path: str) -> int:
+        """How many requests with this method and exact path reached the proxy."""
+        return sum(1 for m, p in self.requests if m == method and p == path)
 
     def load(self, **fixtures: Any) -> None:
         """Products, BOMs or inventory records straight into the emulator (not logged)."""
@@ -97,6 +113,7 @@ class HostilePB:
             rule = next((r for r in self.rules if r.matches(request)), None)
             if rule is not None and rule.times is not None:
                 rule.times -= 1
+        await self._run_hooks(request)
         if rule is None:
             response = _relay(await self._forward(request))
         elif rule.upstream_first:
@@ -104,6 +121,19 @@ class HostilePB:
         else:
             response = rule.answer(request, None)
         await response(scope, receive, send)
+
+    async def _run_hooks(self, request: Request) -> None:
+        for hook in self.hooks:
+            method, path, skip, fixtures = hook
+            if request.method != method or request.url.path != path or fixtures is None:
+                continue
+            if skip > 0:
+                hook[2] -= 1
+                continue
+            hook[3] = None  # once
+            transport = httpx.ASGITransport(app=self._upstream)
+            async with httpx.AsyncClient(transport=transport, base_url="http://upstream") as h:
+                (await h.post("/__sandbox/fixtures", json=fixtures)).raise_for_status()
 
     async def _forward(self, request: Request) -> httpx.Response:
         transport = httpx.ASGITransport(app=self._upstream)
@@ -180,3 +210,65 @@ def endless(chunk_bytes: int = 1 << 20, total_bytes: int = 300 << 20) -> Answer:
         yield b'"]}'
 
     return lambda request, upstream: StreamingResponse(body(), media_type="application/json")
+
+
+# -- a catalog pointed at it ----------------------------------------------------------------
+
+CLIENT = "C1"
+#: Quick retries, a short deadline and small ceilings: every case ends in seconds.
+LIMITS = {
+    "requests_per_second": 100,
+    "retry_attempts": 2,
+    "read_retry_attempts": 2,
+    "retry_timeout_seconds": 5,
+    "retry_wait_initial_seconds": 0.01,
+    "retry_wait_max_seconds": 0.05,
+    "request_deadline_seconds": 2,
+    "max_response_bytes": 1_000_000,
+    "max_search_pages": 50,
+}
+ENV = {"PB_HOSTILE_API_KEY": KEY, "PB_HOSTILE_API_SECRET": SECRET}
+
+
+def item(sku: str) -> dict[str, Any]:
+    return {"clientId": CLIENT, "sku": sku, "productType": "ITEM", "details": {"description": sku}}
+
+
+def kit(sku: str) -> dict[str, Any]:
+    return {**item(sku), "productType": "KIT"}
+
+
+def bom(sku: str, *parts: str) -> dict[str, Any]:
+    lines = [{"sku": p, "quantity": 1} for p in parts]
+    return {"clientId": CLIENT, "sku": sku, "description": sku, "billOfMaterialDetails": lines}
+
+
+def write_catalog(
+    root: Path,
+    url: str,
+    products: list[dict[str, Any]],
+    boms: list[dict[str, Any]],
+    **limits: Any,
+) -> Path:
+    """A catalog of ``products`` and ``boms`` with environment ``hostile`` at ``url``."""
+    root.mkdir(parents=True)
+    settings = {
+        "client_id": CLIENT,
+        "limits": {**LIMITS, **limits},
+        "environments": {"hostile": {"base_url": url}},
+    }
+    (root / "reconcile.yaml").write_text(json.dumps(settings), encoding="utf-8")
+    unclient = [{k: v for k, v in p.items() if k != "clientId"} for p in products]
+    resources = {
+        "products": unclient,
+        "boms": [{k: v for k, v in b.items() if k != "clientId"} for b in boms],
+    }
+    (root / "catalog.yaml").write_text(json.dumps(resources), encoding="utf-8")
+    return root
+
+
+def apply(catalog: Path, *args: str) -> tuple[Run, float]:
+    """``reconcile apply --auto-approve`` against ``hostile``; the run and its duration."""
+    started = time.monotonic()
+    result = run(["apply", str(catalog), "--env", "hostile", "--auto-approve", *args], env=ENV)
+    return result, time.monotonic() - started
