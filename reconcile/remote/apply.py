@@ -317,10 +317,11 @@ class _Run:
         error = self.errors.get(change.address) if status == "failed" else None
         if not code and error is not None and error.message in message:
             code = error.code  # PB's code for the words this outcome reports
+        again = change.address in self.results  # a second verdict (duplicates.reverify)
         self.results[change.address] = ChangeResult(
             change.address, change.action, status, message, txn, code, dependency
         )
-        self.progress.update("apply", advance=1)
+        self.progress.update("apply", advance=0 if again else 1)
 
 
 def _bulk_operation(change: Change) -> str:

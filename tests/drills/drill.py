@@ -157,7 +157,9 @@ def settle(pb: Emulator, catalog: Path, kits: int, trial: Trial) -> Trial:
     trial.duplicates_first = sum(1 for n in counts.values() if n > 1)
     if any(code != 0 for code in trial.first_codes) or trial.duplicates_first:
         trial.reran = True
-        trial.rerun_code, output = apply(catalog)
+        # --force: an operator approves the rerun's plan, which may hold the clean-up of a
+        # duplicate (deactivations the safety thresholds count, and may refuse unforced).
+        trial.rerun_code, output = finish(start(catalog, "apply", "--auto-approve", "--force"))
         trial.outputs.append(output)
         counts = pb.active_per_kit(kits)
     trial.duplicates_final = sum(1 for n in counts.values() if n > 1)
