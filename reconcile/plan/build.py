@@ -7,6 +7,7 @@ and the counts the safety thresholds need.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -68,12 +69,19 @@ def build_plan(
             **{name: kind.counts() for name, kind in outcome.items()},
             unmanaged=sum(len(kind.unmanaged) for kind in outcome.values()),
             unreadable=len(current.unreadable),
+            kept=_kept_fields(current),
         ),
         unmanaged=[a for kind in outcome.values() for a in sorted(kind.unmanaged)],
         unreadable=[f"{a}: {reason}" for a, reason in sorted(current.unreadable.items())],
         warnings=plan_warnings(desired, current, changes, planner.selected),
         existing=ExistingCounts(**{k.name: len(k.of(current)) for k in KINDS}),
     )
+
+
+def _kept_fields(current: ResourceSet) -> dict[str, int]:
+    """Each field PB holds that the models do not know, with how many objects carry it."""
+    counts: Counter[str] = Counter(name for meta in current.meta.values() for name in meta.kept)
+    return dict(sorted(counts.items()))
 
 
 def _refuse_declared_unreadable(

@@ -15,6 +15,8 @@ from reconcile.plan.wording import (
     CLEARED,
     DECLARED_INACTIVE,
     change_lines,
+    identifier,
+    kept_line,
     printable,
     risk,
     selection_line,
@@ -64,6 +66,9 @@ def _markdown_summary(plan: Plan) -> str:
     if selection:
         lines += [f"Limited to: {_code(selection.removeprefix('limited to: '))}", ""]
     lines += [f"**{summary_line(plan)}**", ""]
+    kept = kept_line(plan)
+    if kept:
+        lines += [_md_text(kept), ""]
     if plan.has_changes:
         lines += [f"Plan fingerprint: {_code(plan.short_fingerprint())}", ""]
     lines += [*_count_table(plan), ""]
@@ -101,7 +106,7 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
     )
     yield (
         f"#### Warnings ({len(plan.warnings)})",
-        [f"- {_code(w.address)}: {_md_text(w.message)}\n" for w in plan.warnings],
+        [f"- {_code(identifier(w.address))}: {_md_text(w.message)}\n" for w in plan.warnings],
         "warnings",
     )
     # Riskiest first, so that a truncated comment still shows what touches existing data.
@@ -118,11 +123,11 @@ def _markdown_sections(plan: Plan, violations: Sequence[str]) -> Iterator[Sectio
 
 def _deactivation_item(change: Change) -> str:
     why = f" ({_md_text(DECLARED_INACTIVE)})" if change.declared_inactive else ""
-    return _code(change.address) + why
+    return _code(identifier(change.address)) + why
 
 
 def _details(change: Change) -> str:
-    summary = html.escape(f"{symbol(change)} {change.address}")
+    summary = html.escape(f"{symbol(change)} {identifier(change.address)}")
     label = "update (deactivates)" if change.declared_inactive else change.action
     body = "\n".join(_diff_lines(change))
     fence = _fence(body)

@@ -66,6 +66,11 @@ class Summary(BaseModel):
     unreadable: int = Field(
         default=0, description="objects in PB reconcile could not read; left alone"
     )
+    kept: dict[str, int] = Field(
+        default_factory=dict,
+        description="fields PB holds that reconcile does not know → how many objects carry "
+        "them: never diffed, written back unchanged by every full replacement (format 1.1)",
+    )
 
     def of(self, kind: Kind) -> ActionCounts:
         counts: ActionCounts = getattr(self, kind)

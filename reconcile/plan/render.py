@@ -30,6 +30,8 @@ from reconcile.plan.wording import (
     deactivation_note,
     fingerprint_line,
     header_line,
+    identifier,
+    kept_line,
     matched_nothing,
     printable,
     selection_line,
@@ -101,11 +103,15 @@ def render_text(
             _text_kit_tree(out, kit_tree(change, plan))
     _text_creates(out, creates)
     _text_deactivations(out, plan)
-    _text_notes(out, "Warnings:", [f"{w.address}: {w.message}" for w in plan.warnings], "yellow")
+    warnings = [f"{identifier(w.address)}: {w.message}" for w in plan.warnings]
+    _text_notes(out, "Warnings:", warnings, "yellow")
     _text_notes(out, "Unsafe plan:", list(violations), "bold red")
     _text_unmanaged(out, plan)
     if plan.unreadable:
         _text_list(out, unreadable_title(plan), plan.unreadable, "yellow")
+    kept = kept_line(plan)
+    if kept:
+        out.line(kept, "dim")
     out.add(summary_line(plan), "bold")
     return out.text
 
@@ -113,7 +119,7 @@ def render_text(
 def _text_change(out: _TextWriter, change: Change) -> None:
     style = style_of(change)
     out.add(f"  {symbol(change)} ", style)
-    out.add(change.address, "bold")
+    out.add(identifier(change.address), "bold")
     if change.declared_inactive:
         out.line(f" will be deactivated (an update: {DECLARED_INACTIVE})", style)
     else:
@@ -126,6 +132,9 @@ def _text_change(out: _TextWriter, change: Change) -> None:
             out.add(old, "red" if change.action != "create" else "")
             out.add(ARROW, "dim")
         out.line(new, "green")
+    if change.kept:
+        names = ", ".join(identifier(name) for name in sorted(change.kept))
+        out.line(f"      (kept as PB holds them: {names})", "dim")
     if change.kind != "bom":
         out.line()
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from reconcile.models.identifiers import escaped
 from reconcile.plan.change import Action, Change
 from reconcile.plan.plan import WRITE_ACTIONS, Plan
 
@@ -47,6 +48,27 @@ def printable(text: str, *, newlines: bool = False) -> str:
     return _UNPRINTABLE.sub(escape, text)
 
 
+def identifier(text: str) -> str:
+    """An address or SKU as a plan shows it: ``printable``, and every character a reviewer
+    could misread (invisible, a look-alike from another script, a form NFKC rewrites;
+    ``models.identifiers``) written as its escape, so two SKUs that look alike never do."""
+    return printable(escaped(text))
+
+
+def kept_line(plan: Plan) -> str | None:
+    """The fields PB holds that the catalog cannot declare, named once per plan."""
+    kept = plan.summary.kept
+    if not kept:
+        return None
+    named = ", ".join(
+        f"{identifier(name)} ({n} object{'s' if n != 1 else ''})" for name, n in kept.items()
+    )
+    return (
+        f"Kept as PB holds them (not declared in the catalog, never diffed, written back "
+        f"unchanged by every update): {named}."
+    )
+
+
 def summary_line(plan: Plan) -> str:
     """``Plan: 3 to create, 2 to update (1 of them deactivates), 1 to deactivate, 120
     unchanged.``"""
@@ -79,7 +101,9 @@ def risk(change: Change) -> int:
 
 def deactivation_note(change: Change) -> str:
     """The address of a change that deactivates, saying why when it is an update."""
-    return change.address + (f" ({DECLARED_INACTIVE})" if change.declared_inactive else "")
+    return identifier(change.address) + (
+        f" ({DECLARED_INACTIVE})" if change.declared_inactive else ""
+    )
 
 
 def header_line(plan: Plan) -> str:
@@ -120,15 +144,25 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+#: Fields whose values are identifiers: shown with look-alikes escaped (``identifier``).
+_IDENTIFIER_FIELDS = ("sku", "clientId", "node", "billOfMaterialDetails")
+
+
+def show_field(path: str, value: Any) -> str:
+    """``show``, with identifier fields (SKUs, client id, node, components) escaped."""
+    text = show(value)
+    return identifier(text) if path.split("[", 1)[0] in _IDENTIFIER_FIELDS else text
+
+
 def change_lines(change: Change) -> list[tuple[str, str, str]]:
     """``(field, old, new)`` per line of a change; old is empty on a create."""
     if change.action == "create":
-        return [(name, "", show(value)) for name, value in (change.after or {}).items()]
+        return [(name, "", show_field(name, value)) for name, value in (change.after or {}).items()]
     return [
         (
             fc.path,
-            ABSENT if fc.before is None else show(fc.before),
-            CLEARED if fc.after is None else show(fc.after),
+            ABSENT if fc.before is None else show_field(fc.path, fc.before),
+            CLEARED if fc.after is None else show_field(fc.path, fc.after),
         )
         for fc in change.field_changes
     ]
@@ -160,7 +194,7 @@ def created_summary(creates: Sequence[Change], *, shown: int) -> list[str]:
         of_kind = [c for c in creates if c.kind == kind]
         types = Counter(str((c.after or {}).get("productType", "")) for c in of_kind)
         split = ", ".join(f"{t} {n:,}" for t, n in sorted(types.items()) if t)
-        names = ", ".join(printable(c.address) for c in of_kind[:shown])
+        names = ", ".join(identifier(c.address) for c in of_kind[:shown])
         more = len(of_kind) - shown
         lines.append(
             f"{len(of_kind):,} {kind}s will be created"

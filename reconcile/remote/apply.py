@@ -11,9 +11,11 @@ work: the report lists each resource as done, failed (with PB's words and transa
 id) or skipped, and running apply again finishes the job.
 
 A product create PB refuses while a re-read then finds the product is never turned into an
-update: PB held a product the plan's read did not see, so the change is reported failed
-as "PB's search hid this product", pointing to ``reconcile probe`` (the backstop of the
-window self-check in ``remote/window.py``).
+update: when PB holds exactly the planned product (a lost attempt of this run, or an
+identical create by another writer) the change is done with a note; otherwise PB held a
+product the plan's read did not see, so the change is reported failed as "PB's search hid
+this product", pointing to ``reconcile probe`` (the backstop of the window self-check in
+``remote/window.py``).
 
 Ctrl-C (the task being cancelled) stops new writes, lets the writes in flight finish,
 confirms them, and reports the rest as not started.
@@ -80,6 +82,17 @@ HIDDEN = (
     "since). Nothing was overwritten. Run `reconcile probe` to check this account's "
     "search, then plan again"
 )
+
+
+#: A create PB refused because it holds exactly the planned product already.
+HELD_ALREADY = (
+    "PB already holds exactly this product (an earlier attempt of this run whose answer "
+    "was lost, or an identical create by another writer): nothing written"
+)
+
+
+def _holds(observed: Product, change: Change) -> bool:
+    return comparable(observed) == comparable(change.after_model())
 
 
 class _Run:
@@ -216,7 +229,13 @@ class _Run:
             return
         for change in changes:
             observed = found.get(change.key["sku"])
-            if observed is not None and change.address in self.refused_creates:
+            refused = change.address in self.refused_creates
+            if refused and observed is not None and _holds(observed[0], change):
+                # Exactly what this change creates: a lost attempt of this very run (its
+                # answer never came back) or an identical create by another writer.
+                self.record(change, "done", HELD_ALREADY)
+                continue
+            if refused and observed is not None:
                 said = self.errors[change.address]
                 self.record(change, "failed", HIDDEN.format(said=said.message), said.transaction_id)
                 continue
@@ -298,10 +317,11 @@ class _Run:
         error = self.errors.get(change.address) if status == "failed" else None
         if not code and error is not None and error.message in message:
             code = error.code  # PB's code for the words this outcome reports
+        again = change.address in self.results  # a second verdict (duplicates.reverify)
         self.results[change.address] = ChangeResult(
             change.address, change.action, status, message, txn, code, dependency
         )
-        self.progress.update("apply", advance=1)
+        self.progress.update("apply", advance=0 if again else 1)
 
 
 def _bulk_operation(change: Change) -> str:

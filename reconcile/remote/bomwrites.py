@@ -47,6 +47,8 @@ class BomWrites:
         self.created_bom_ids: dict[str, str] = {}
         #: The BOM whose create showed that PB's BOM search does not show new BOMs.
         self.blind_to: str | None = None
+        #: Keys whose BOM this run created and kept (the survivor when confirmed).
+        self.kept: set[str] = set()
 
     async def write(self, changes: list[Change]) -> None:
         """Updates at once; creates after their keys are searched again, the first one
@@ -67,6 +69,31 @@ class BomWrites:
             self.run.write([c], partial(self._create_or_update, c)) for c in rest + updates
         )
         await self.confirm(rest + updates)
+        await self._reverify(creates)
+
+    async def _reverify(self, creates: list[Change]) -> None:
+        """Once every create of the run is confirmed, search the keys this run kept a BOM
+        for once more: a second writer's copy committed after our confirming read, but
+        created first (same second, lower id), makes ours yield now, as that writer's
+        own confirmation expects. One search per batch; a failure leaves the first
+        verdicts (the next plan would show any duplicate and offer its clean-up)."""
+        kept = [c for c in creates if c.address in self.kept]
+        if not kept:
+            return
+        try:
+            found = await read_boms(
+                self.run.client, kept[0].key["clientId"], [c.key["sku"] for c in kept]
+            )
+        except RemoteError:
+            return
+        grouped = _by_address((b, m) for b, m in found if b.active)
+        for change in kept:
+            bom_id = self.created_bom_ids[change.address]
+            same_key = grouped.get(change.address, [])
+            first = duplicates.survivor(same_key)
+            ours = next((b for b, m in same_key if m.bom_id == bom_id), None)
+            if first is not None and ours is not None and first[1].bom_id != bom_id:
+                await self._yield_to(change, bom_id, ours, first)
 
     async def _recheck_keys(self, creates: list[Change]) -> list[Change]:
         """The creates whose key PB still holds no active BOM for (one filtered search per
@@ -150,6 +177,7 @@ class BomWrites:
             return
         first = duplicates.survivor((b, m) for b, m in same_key if b.active)
         if first is None or first[1].bom_id == bom_id:
+            self.kept.add(change.address)
             self.run.settle(change, ours, _bom(change))
             return
         await self._yield_to(change, bom_id, ours, first)

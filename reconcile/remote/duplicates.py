@@ -13,9 +13,11 @@ defences, in order:
    ``pbCreateDate``, then the lowest ``billOfMaterialId``): a total order every run
    computes alike from what PB holds. A run deactivates the BOMs it created that are not
    the survivor and says so; the survivor's creator keeps it. So two runs never both
-   deactivate. (Two runs both keep only when their BOMs share a creation second and the
-   first run's confirming read came before the second one's commit: then the next plan
-   shows the duplicate and offers to deactivate it, as for any duplicate PB holds.)
+   deactivate. Once all its creates are confirmed, a run searches the keys it kept once
+   more and yields where another copy now ranks first (committed after its confirming
+   read, but in the same second with a lower id): both keep only if the other copy
+   commits after that second read too, and then the next plan shows the duplicate and
+   offers to deactivate it, as for any duplicate PB holds.
 3. A BOM that PB accepted and that GET by id finds, but that the key search does not
    show, means PB's BOM search does not show new BOMs (index lag, or a search that
    misses them): every later BOM create of the run stops, since its re-check and

@@ -90,6 +90,10 @@ class SandboxConfig:
     latency_ms: float = 0
     jitter_ms: float = 0
     fault_rate: float = 0.0
+    # A random 5xx or dropped connection on a write strikes after the write committed (the
+    # answer is lost, PB kept it): the hard case for a client's retries. (A 429 always
+    # means "refused unread", as on PB.)
+    faults_after_commit: bool = False
     fault_kinds: tuple[str, ...] = ("429", "500", "503", "drop")
     seed: int | None = None
     retry_after_seconds: float = 1.0
@@ -179,6 +183,7 @@ RUNTIME_SETTINGS: dict[str, tuple[type, ...]] = {
     "latency_ms": (int, float),
     "jitter_ms": (int, float),
     "fault_rate": (int, float),
+    "faults_after_commit": (bool,),
     "fault_kinds": (list, tuple),
     "seed": (int, type(None)),
     "retry_after_seconds": (int, float),

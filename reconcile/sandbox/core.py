@@ -140,6 +140,9 @@ class Endpoint:
         if scripted is None and self.pb:
             kind = sandbox.faults.roll(cfg.fault_rate, cfg.fault_kinds)
             if kind is not None:
+                # A 429 means PB refused the request unread: it never strikes after commit.
+                if cfg.faults_after_commit and kind != "429" and _is_write(method, path):
+                    await self._handle(sandbox, request, method)  # committed, answer lost
                 return fault_response(kind, None, cfg)
         response = await self._handle(sandbox, request, method)
         if scripted is not None:
@@ -173,3 +176,9 @@ class Endpoint:
             log("sandbox: %s %s failed", method, request.url.path, exc_info=True)
             description = f"Internal server error ({type(e).__name__})."
             return ApiError.of("1000005", description).response()
+
+
+def _is_write(method: str, path: str) -> bool:
+    """A request that changes PB's state (not a search, the snapshot or the token)."""
+    reads = ("/search", "/search/", "/snapshot")
+    return method in ("POST", "PUT") and not path.endswith(reads) and "/oauth/" not in path

@@ -384,6 +384,19 @@ class TestRandomFaultsAndLatency:
         assert self.statuses(api, 30) == first
         assert len(set(first)) > 2  # a real mix, not one kind
 
+    def test_faults_after_commit_keep_the_write(
+        self, sandbox: ServedSandboxHandle, api: httpx.Client
+    ) -> None:
+        """faults_after_commit: a write answered with a fault has landed all the same (the
+        lost answer a client's lost-write recovery must handle); a read stays unanswered."""
+        sandbox.admin.configure(
+            fault_rate=1.0, fault_kinds=["503"], faults_after_commit=True, seed=1
+        )
+        answer = api.post("/products", json=product("LATE"))
+        assert answer.status_code == 503
+        sandbox.admin.configure(fault_rate=0.0)
+        assert api.get("/products/LATE", params={"clientId": "C1"}).status_code == 200
+
     def test_random_faults_spare_the_token_endpoint(
         self, sandbox: ServedSandboxHandle, http: httpx.Client
     ) -> None:
