@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 from reconcile.remote.redact import MASK
 from reconcile.remote.transport import Authorize, Call, Session, Stamp

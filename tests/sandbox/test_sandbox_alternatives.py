@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-import httpx
+import httpx2 as httpx
 import pytest
 
 from reconcile.sandbox import SandboxConfig, Store, create_app

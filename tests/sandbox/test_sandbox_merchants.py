@@ -3,7 +3,7 @@ Spring's envelope, sort=property,direction, 404 for another developer id."""
 
 from __future__ import annotations
 
-import httpx
+import httpx2 as httpx
 
 from tests.support.cli import run
 from tests.support.sandbox import ServedSandboxHandle, expect_error
