@@ -156,8 +156,6 @@ def apply_command(
     changes failed (run apply again to finish), 6 for an unsafe plan, 7 for a stale saved
     plan or when PB changed while the prompt waited.
     """
-    from reconcile.remote.report import ApplySummary
-
     try:
         check_output_paths(None, summary_json)
     except ReconcileError as e:
@@ -183,13 +181,22 @@ def apply_command(
         outcome = "refused" if isinstance(e, UnsafePlan | StalePlan | UsageError) else "error"
     if summary_json is None:
         return code
+    return _write_apply_summary(summary_json, state, code, outcome, error)
+
+
+def _write_apply_summary(
+    path: pathlib.Path, state: _ApplyState, code: int, outcome: Any, error: str | None
+) -> int:
+    """Write ``apply --summary-json``; the exit code stays the apply's unless it was 0."""
+    from reconcile.remote.report import ApplySummary
+
     plan = state.plan
     where = (plan.environment, plan.client_id, plan.fingerprint()) if plan else (None,) * 3
     summary = ApplySummary.of_report(
         state.report, outcome=outcome, exit_code=code, where=where, error=error
     )
     try:
-        write_output(summary_json, summary.model_dump_json(indent=2), "the apply summary")
+        write_output(path, summary.model_dump_json(indent=2), "the apply summary")
     except ReconcileError as e:
         return fail(e) if code == EXIT_OK else code
     return code

@@ -8,7 +8,7 @@ from collections import Counter
 from reconcile.models import Bom, Product
 from reconcile.probe.check import Verdict, failed, keys_of, passed, shown, unknown
 from reconcile.probe.session import Probe, answered, results
-from reconcile.remote import wire
+from reconcile.remote import answers, wire
 
 #: An SKU no account holds (longer than nothing PB would assign, within the 30 allowed).
 ABSENT_SKU = "RCPROBE-NO-SUCH-SKU"
@@ -66,7 +66,7 @@ async def get_product(probe: Probe) -> Verdict:
 async def absent_product(probe: Probe) -> Verdict:
     """An SKU nobody has answers 404 with PB's unified error object."""
     answer = await probe.get_product(ABSENT_SKU)
-    if answer.status == 404 and wire.is_unified_error(answer.body):
+    if answer.status == 404 and answers.is_unified_error(answer.body):
         return passed(f"GET {ABSENT_SKU!r}: 404 with the unified error object")
     if answer.status == 404:
         return failed(

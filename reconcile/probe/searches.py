@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from reconcile.probe.check import Json, Verdict, failed, keys_of, passed, shown, unknown
 from reconcile.probe.session import SEARCH_PATHS, Probe, answered, bom_identity, results, skus
-from reconcile.remote import wire
+from reconcile.remote import answers, wire
 from reconcile.remote.raw import RawAnswer
 
 WALK_PAGE_SIZE = 2
@@ -51,7 +51,7 @@ def _envelope_problem(answer: RawAnswer, kind: str) -> str | None:
             f"{where}, reconcile reads `{'` or `'.join(names)}`: plan would find nothing and "
             "apply would create everything again (a BOM twice); tell us the field name"
         )
-    if wire.count_field(obj, wire.TOTAL_ELEMENTS_FIELD) is None:
+    if answers.count_field(obj, wire.TOTAL_ELEMENTS_FIELD) is None:
         return (
             f"no `totalElements` (keys: {keys_of(obj)}): reconcile cannot know it read every "
             "page, so what it missed would be planned as absent and created again"
@@ -132,7 +132,7 @@ async def page_size(probe: Probe) -> Verdict:
         return unknown("needs to know the first page (see `paging`)")
     answer = await probe.search("products", probe.facts.first_page, PAGE_SIZE_ASKED)
     served, obj = len(results(answer, "products")), answer.obj or {}
-    echoed, total = obj.get(wire.PAGE_SIZE_FIELD), wire.count_field(obj, "totalElements")
+    echoed, total = obj.get(wire.PAGE_SIZE_FIELD), answers.count_field(obj, "totalElements")
     if not isinstance(echoed, int) or isinstance(echoed, bool):
         return failed(f"asked {PAGE_SIZE_ASKED}, served {served}, no `size` echo")
     expected = min(echoed, total) if total is not None else served
@@ -203,7 +203,7 @@ async def error_object(probe: Probe) -> Verdict:
     answer = await probe.send(
         "POST", SEARCH_PATHS["products"], params={"page": 1, "size": 1}, body=body
     )
-    if 400 <= answer.status < 500 and wire.is_unified_error(answer.body):
+    if 400 <= answer.status < 500 and answers.is_unified_error(answer.body):
         first = answer.body["errors"][0]
         return passed(f"HTTP {answer.status}, errorCode {shown(first.get('errorCode'))}")
     return failed(

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from reconcile.errors import RemoteError
 from reconcile.probe.check import Facts, Json, shown
-from reconcile.remote import wire
+from reconcile.remote import answers, wire
 from reconcile.remote.client import PBClient
 from reconcile.remote.raw import RawAnswer
 
@@ -77,7 +77,7 @@ def results(answer: RawAnswer, kind: str) -> list[Json]:
     obj = answer.obj
     if answer.status != 200 or obj is None:
         return []
-    return wire.results_of(obj, kind)
+    return answers.results_of(obj, kind)
 
 
 def answered(answer: RawAnswer) -> str:

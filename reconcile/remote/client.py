@@ -26,8 +26,9 @@ from urllib.parse import quote
 import httpx2 as httpx
 
 from reconcile.errors import NotFoundError, ValidationFailed
-from reconcile.remote import auth, merchants, wire
+from reconcile.remote import answers, auth, merchants, wire
 from reconcile.remote.auth import BearerAuth, TokenRequest, TokenSource
+from reconcile.remote.paced import PacedTransport
 from reconcile.remote.paging import OnPage, Pager, Search, search_body
 from reconcile.remote.ratelimit import Pacer
 from reconcile.remote.raw import Exchange, ExchangeLog, RawAnswer, send_raw
@@ -37,7 +38,6 @@ from reconcile.remote.tls import tls_context
 from reconcile.remote.transaction import TransactionIds, check_run_id, new_run_id
 from reconcile.remote.transport import (
     Call,
-    PacedTransport,
     Retry,
     Session,
     Stamp,
@@ -176,7 +176,7 @@ class PBClient:
         path = f"{wire.PRODUCTS_PATH}/{quote(sku, safe='')}"
         call = Call("product.get", f"product.{sku}", "GET", path, read=True)
         call.params = {wire.CLIENT_ID_PARAM: client_id}
-        call.check = lambda answer: wire.product_answer_problem(answer, client_id, sku)
+        call.check = lambda answer: answers.product_answer_problem(answer, client_id, sku)
         try:
             return await self._session.run(call)
         except NotFoundError:
@@ -186,7 +186,7 @@ class PBClient:
         """One BOM by PB's id (overview page), whatever its state; None on PB's 404."""
         path = f"{wire.BOMS_PATH}/{quote(bom_id, safe='')}"
         call = Call("bom.get", f"bom id {bom_id}", "GET", path, read=True)
-        call.check = lambda answer: wire.bom_answer_problem(answer, bom_id)
+        call.check = lambda answer: answers.bom_answer_problem(answer, bom_id)
         try:
             return await self._session.run(call)
         except NotFoundError:

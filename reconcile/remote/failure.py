@@ -24,7 +24,7 @@ from reconcile.errors import (
     Unavailable,
     ValidationFailed,
 )
-from reconcile.remote import wire
+from reconcile.remote import answers
 
 #: Statuses worth another attempt (contract §8.1, §8.3).
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -108,7 +108,7 @@ def error_from_response(response: httpx.Response, context: Context) -> RemoteErr
 
 def _unified(response: httpx.Response) -> bool:
     try:
-        return wire.is_unified_error(response.json())
+        return answers.is_unified_error(response.json())
     except (ValueError, RecursionError):
         return False
 

@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any, NoReturn
 
 from reconcile.errors import RemoteStateError
-from reconcile.remote import wire
+from reconcile.remote import answers, wire
 from reconcile.remote.transport import Call, Session
 
 OnPage = Callable[[int, int], None]
@@ -55,7 +55,7 @@ class Pager:
     async def page(self, search: Search, page: int, size: int) -> Json:
         call = Call(search.operation, f"page {page}", "POST", search.path, search.body)
         call.params = {wire.PAGE_PARAM: page, wire.SIZE_PARAM: size}
-        call.check = lambda answer: wire.page_problem(answer, search.resource)
+        call.check = lambda answer: answers.page_problem(answer, search.resource)
         call.read = True
         return await self._session.run(call)
 
@@ -150,8 +150,8 @@ class _Walk:
         self.ended = False
         if first.get(wire.FIRST_FIELD) is False:
             self.fail(f"page {wire.FIRST_PAGE} says it is not the first (`first: false`)")
-        items = wire.results_of(first, search.resource)
-        self.total = wire.count_field(first, wire.TOTAL_ELEMENTS_FIELD)
+        items = answers.results_of(first, search.resource)
+        self.total = answers.count_field(first, wire.TOTAL_ELEMENTS_FIELD)
         self.size = _positive_int(first.get(wire.PAGE_SIZE_FIELD)) or len(items) or 1
         self.pages = self._pages(first)
         if self.pages is not None:
@@ -167,9 +167,9 @@ class _Walk:
         return announced
 
     def take(self, page: Json, page_no: int) -> list[Json]:
-        items = wire.results_of(page, self.search.resource)
+        items = answers.results_of(page, self.search.resource)
         for item in items:
-            key = wire.identity(item, self.search.resource)
+            key = answers.identity(item, self.search.resource)
             if key is None:
                 continue
             if key in self.seen:

@@ -8,7 +8,7 @@ import pytest
 
 from reconcile.errors import RemoteStateError
 from reconcile.models import Product, ProductDetails
-from reconcile.remote import wire
+from reconcile.remote import answers, wire
 
 PB_PRODUCT = {
     "clientId": "ACME",
@@ -94,9 +94,9 @@ class TestAnswers:
 
     def test_results_array_found_by_any_known_name(self) -> None:
         """`content` first, else the resource's plural."""
-        assert wire.results_of({"content": [{"a": 1}]}, "products") == [{"a": 1}]
-        assert wire.results_of({"billOfMaterials": [{"b": 1}]}, "boms") == [{"b": 1}]
-        assert wire.results_of({}, "inventory") == []
+        assert answers.results_of({"content": [{"a": 1}]}, "products") == [{"a": 1}]
+        assert answers.results_of({"billOfMaterials": [{"b": 1}]}, "boms") == [{"b": 1}]
+        assert answers.results_of({}, "inventory") == []
 
     def test_bulk_problems_only_for_unstored_items(self) -> None:
         """UNPUBLISHED items (with PB's words when given) are hints; PUBLISHED ones are not."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconcile.remote import wire
+from reconcile.remote import answers
 
 
 class TestSearchPage:
@@ -23,17 +23,17 @@ class TestSearchPage:
     )
     def test_no_results_list_is_unreadable_unless_it_says_zero(self, page: dict[str, Any]) -> None:
         """Without a recognised list, only an explicit `totalElements: 0` means none."""
-        problem = wire.page_problem(page, "boms")
+        problem = answers.page_problem(page, "boms")
         assert problem is not None
         assert "has no `content` or `billOfMaterials` or `bomList` list" in problem
 
     def test_explicit_zero_is_an_empty_result(self) -> None:
         """`totalElements: 0` with no list is a readable, empty page."""
-        assert wire.page_problem({"totalElements": 0}, "boms") is None
+        assert answers.page_problem({"totalElements": 0}, "boms") is None
 
     def test_the_problem_names_the_keys_the_page_had(self) -> None:
         """The message shows what came instead, so a renamed field is recognisable."""
-        problem = wire.page_problem({"items": [], "totalElements": 3}, "products")
+        problem = answers.page_problem({"items": [], "totalElements": 3}, "products")
         assert problem == (
             "the search answer announces 3 results (totalElements) but has no `content` or "
             "`products` list (keys: items, totalElements)"
@@ -41,7 +41,7 @@ class TestSearchPage:
 
     def test_a_list_of_objects_is_readable(self) -> None:
         """The recognised field holding objects is fine (counts are checked by the walk)."""
-        assert wire.page_problem({"content": [{"sku": "A"}]}, "products") is None
+        assert answers.page_problem({"content": [{"sku": "A"}]}, "products") is None
 
 
 class TestUnifiedError:
@@ -58,14 +58,14 @@ class TestUnifiedError:
     )
     def test_only_pbs_error_object_is_recognised(self, body: Any, unified: bool) -> None:
         """A proxy's page or an empty body is not PB saying "no such resource"."""
-        assert wire.is_unified_error(body) is unified
+        assert answers.is_unified_error(body) is unified
 
 
 class TestProductAnswer:
     def test_the_asked_product_is_fine(self) -> None:
         """The same SKU and client: readable."""
         obj = {"sku": "A", "clientId": "C"}
-        assert wire.product_answer_problem(obj, "C", "A") is None
+        assert answers.product_answer_problem(obj, "C", "A") is None
 
     @pytest.mark.parametrize(
         ("obj", "problem"),
@@ -78,4 +78,4 @@ class TestProductAnswer:
     )
     def test_another_product_is_unreadable(self, obj: Any, problem: str) -> None:
         """An answer about something else is never taken for the product, nor for absence."""
-        assert wire.product_answer_problem(obj, "C", "A") == problem
+        assert answers.product_answer_problem(obj, "C", "A") == problem
