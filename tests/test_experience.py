@@ -85,7 +85,9 @@ class TestGlobalOptions:
         risky = run(["plan", "--no-prun"])
         assert risky.code == 64 and "--no-prune" not in risky.stderr
         harmless = run(["plan", "--no-colr"])
-        assert harmless.code == 64 and "Did you mean '--no-color'?" in harmless.stderr
+        # click spells the suggestion with quotes since 8.2.1, without them in 8.2.0
+        assert harmless.code == 64 and "Did you mean" in harmless.stderr
+        assert "--no-color" in harmless.stderr
 
     @pytest.mark.parametrize(
         ("typed", "ours"),

@@ -140,13 +140,18 @@ class RichProgress:
             disable=not bars,
         )
         self.tasks: dict[str, TaskID] = {}
+        # Not started at all without bars: rich 14.0 prints a newline when a disabled
+        # progress display stops (a stray line on stderr under -q).
+        self.shown = bars
 
     def __enter__(self) -> RichProgress:
-        self.bars.start()
+        if self.shown:
+            self.bars.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bars.stop()
+        if self.shown:
+            self.bars.stop()
 
     def update(self, task: str, *, advance: int = 0, total: int | None = None) -> None:
         if task not in self.tasks:
