@@ -19,6 +19,7 @@ from starlette.responses import Response
 from reconcile.sandbox import config as c
 from reconcile.sandbox.apierror import ApiError, ErrorItem, validation
 from reconcile.sandbox.core import Endpoint, Sandbox
+from reconcile.sandbox.paging import query_integer
 from reconcile.sandbox.wire import json_response
 
 _COMPANIES = ("Acme Outdoor", "Blue Fern Tea", "Copper Kettle", "Dune Surf Co")
@@ -99,8 +100,10 @@ async def list_merchants(sandbox: Sandbox, request: Request) -> Response:
 
 def _paging(request: Request) -> tuple[int, int, list[tuple[str, str]]]:
     problems: list[ErrorItem] = []
-    page = _integer(request.query_params.get("page"), "page", 0, 0, problems)
-    size = _integer(request.query_params.get("size"), "size", c.MERCHANT_PAGE_DEFAULT, 1, problems)
+    page = query_integer(request.query_params.get("page"), "page", 0, 0, problems)
+    size = query_integer(
+        request.query_params.get("size"), "size", c.MERCHANT_PAGE_DEFAULT, 1, problems
+    )
     orders = []
     for i, entry in enumerate(request.query_params.getlist("sort")):
         prop, _, direction = entry.partition(",")
@@ -111,20 +114,6 @@ def _paging(request: Request) -> tuple[int, int, list[tuple[str, str]]]:
     if problems:
         raise ApiError.invalid(problems)
     return page, min(size, c.MERCHANT_PAGE_MAX), orders
-
-
-def _integer(
-    raw: str | None, name: str, default: int, floor: int, problems: list[ErrorItem]
-) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = floor - 1
-    if value < floor:
-        problems.append(validation(name, f"must be an integer ≥ {floor} (got {raw!r})"))
-    return max(value, floor)
 
 
 def _sorted(merchants: list[dict[str, Any]], orders: list[tuple[str, str]]) -> list[dict[str, Any]]:

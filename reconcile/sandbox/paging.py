@@ -35,17 +35,19 @@ def parse_paging(query: Mapping[str, str], config: SandboxConfig) -> Paging:
     """``page`` (default the first) and ``size`` (default 20, capped at ``page_max``)."""
     base = 1 if config.one_based_pages else 0
     problems: list[ErrorItem] = []
-    page = _at_least(query.get("page"), "page", base, base, problems)
-    size = _at_least(query.get("size"), "size", c.DEFAULT_PAGE_SIZE, 1, problems)
+    page = query_integer(query.get("page"), "page", base, base, problems)
+    size = query_integer(query.get("size"), "size", c.DEFAULT_PAGE_SIZE, 1, problems)
     if problems:
         raise ApiError.invalid(problems)
     size = min(size, config.page_max)
     return Paging(page, size, base, config.results_field, config.total_elements)
 
 
-def _at_least(
+def query_integer(
     raw: str | None, name: str, default: int, floor: int, problems: list[ErrorItem]
 ) -> int:
+    """A whole-number query parameter (``page``, ``size``): ``default`` when absent; a
+    problem for ``problems`` when it is not an integer of at least ``floor``."""
     if raw is None or raw == "":
         return default
     try:
