@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).parents[2]))
 
 from reconcile.desired.writer import emit
 from tests.bench.bench_fetch import served_emulator  # `reconcile sandbox serve`, own process
-from tests.bench.generate import generate_catalog, item_sku, kit_sku
+from tests.bench.generate import CENTERS_SETTING, generate_catalog, item_sku, kit_sku
 
 CLIENT_ID = "BENCH"
 RATE, IN_FLIGHT, PAGE, BULK = 100.0, 16, 100, 200
@@ -66,7 +66,7 @@ def write_catalog(directory: Path, products: int, kits: int, url: str) -> None:
     """The shared benchmark catalog (``generate.py``), pointed at the served emulator."""
     generate_catalog(directory, products, kits, FILES, CLIENT_ID, seed=7)
     (directory / "reconcile.yaml").write_text(
-        f"client_id: {CLIENT_ID}\ndefault_environment: bench\n"
+        f"client_id: {CLIENT_ID}\n{CENTERS_SETTING}default_environment: bench\n"
         f"environments:\n  bench:\n    base_url: {url}\n"
         f"limits:\n  requests_per_second: {RATE}\n  max_in_flight: {IN_FLIGHT}\n"
         f"  page_size: {PAGE}\n  bulk_size: {BULK}\n"

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -95,12 +95,15 @@ def calibrate(url: str, config: SandboxConfig, admin: httpx.Client) -> float:
 
 
 @contextmanager
-def served_emulator(key: str, secret: str) -> Iterator[str]:
-    """``reconcile sandbox serve`` in its own process (no GIL shared with the client)."""
+def served_emulator(
+    key: str, secret: str, flags: Sequence[str] = ("--page-max", str(PAGE_MAX))
+) -> Iterator[str]:
+    """``reconcile sandbox serve FLAGS`` in its own process (no GIL shared with the
+    client); yields its URL."""
     environ = {**os.environ, "PB_API_KEY": key, "PB_API_SECRET": secret, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-c", "from reconcile.cli import main; main()"]
     server = subprocess.Popen(
-        [*command, "sandbox", "serve", "--port", "0", "--page-max", str(PAGE_MAX)],
+        [*command, "sandbox", "serve", "--port", "0", *flags],
         env=environ,
         stdout=subprocess.PIPE,
         text=True,
@@ -114,7 +117,7 @@ def served_emulator(key: str, secret: str) -> Iterator[str]:
     finally:
         server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:  # uvicorn still draining after a heavy run
             server.kill()
             server.wait()

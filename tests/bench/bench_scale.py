@@ -24,19 +24,17 @@ import json
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.generate import generate_catalog
+from tests.bench.bench_fetch import served_emulator
+from tests.bench.generate import CENTERS_SETTING, generate_catalog
 
 CLIENT_ID = "SCALE"
 KEY, SECRET = "scale-key", "scale-secret"
@@ -104,7 +102,7 @@ def write_catalog(directory: Path, products: int) -> None:
 
 def point_at(directory: Path, url: str | None) -> None:
     """reconcile.yaml: the embedded ``local`` sandbox, or the served emulator at ``url``."""
-    text = f"client_id: {CLIENT_ID}\n"
+    text = f"client_id: {CLIENT_ID}\n{CENTERS_SETTING}"
     if url is not None:
         text += (
             "default_environment: served\n"
@@ -112,32 +110,6 @@ def point_at(directory: Path, url: str | None) -> None:
             "limits:\n  requests_per_second: 100\n  max_in_flight: 16\n"
         )
     (directory / "reconcile.yaml").write_text(text)
-
-
-@contextmanager
-def served(db: Path) -> Iterator[str]:
-    """``reconcile sandbox serve --db`` on the file the local scenarios filled."""
-    environ = {**os.environ, "PB_API_KEY": KEY, "PB_API_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-c", "from reconcile.cli import main; main()"]
-    server = subprocess.Popen(
-        [*command, "sandbox", "serve", "--port", "0", "--db", str(db)],
-        env=environ,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline()
-        if not first.startswith("Sandbox listening on "):
-            raise SystemExit(f"the emulator did not start: {first!r}")
-        yield first.split()[-1]
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 # ---- the table ------------------------------------------------------------------------------
@@ -155,7 +127,8 @@ def measure(size: int, where: list[str], apply_sizes: set[int], work: Path) -> l
     if "local" in where:
         rows.append(row(size, "plan, no changes", "local", run_child("plan", directory)))
     if "served" in where:
-        with served(directory / ".reconcile" / "sandbox.db") as url:
+        db = directory / ".reconcile" / "sandbox.db"
+        with served_emulator(KEY, SECRET, flags=("--db", str(db))) as url:
             point_at(directory, url)
             rows.append(row(size, "plan, no changes", "served", run_child("plan", directory)))
     shutil.rmtree(directory, ignore_errors=True)

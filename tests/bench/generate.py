@@ -21,6 +21,8 @@ MODELINE = "# yaml-language-server: $schema=../../schemas/catalog.schema.json\n"
 COLORS = ["black", "white", "red", "blue", "green", "natural", "grey"]
 NOUNS = ["mug", "tote", "t-shirt", "notebook", "pen", "cap", "bottle", "card", "box", "beans"]
 NODES = ["PB-FC-EAST", "PB-FC-WEST", None]
+#: The generated nodes are not the documented centers: reconcile.yaml declares them.
+CENTERS_SETTING = f"fulfillment_centers: [{', '.join(n for n in NODES if n)}]\n"
 
 
 def item_sku(i: int) -> str:
@@ -75,7 +77,8 @@ def generate_catalog(  # noqa: PLR0917 -- the signature other benchmarks call po
     rng = random.Random(seed)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / "reconcile.yaml").write_text(f"client_id: {client_id}\n", encoding="utf-8")
+    settings = f"client_id: {client_id}\n{CENTERS_SETTING}"
+    (dest / "reconcile.yaml").write_text(settings, encoding="utf-8")
     files = max(1, files)
     buckets: list[dict[str, list[dict[str, Any]]]] = [
         {"products": [], "boms": []} for _ in range(files)
