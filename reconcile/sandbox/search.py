@@ -235,7 +235,7 @@ def bom_query(
 
 def in_order(query: Query, stable: bool) -> Query:
     """``query`` as asked, or (``stable_order: false``) in a new random order each time."""
-    return query if stable else Query(query.where, query.params, "random()")
+    return query if stable else Query(query.where, query.params, "random()", stable=False)
 
 
 def _child_sku(qb: QueryBuilder, f: Filter, client_id: str) -> None:

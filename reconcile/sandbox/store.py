@@ -67,6 +67,9 @@ class Query:
     where: Sequence[str]
     params: Sequence[Any]
     order: str
+    #: A stable order lists its matches once per search (linear paging); an unstable one
+    #: (``stable_order: false``) is drawn afresh for every page, as PB without one would.
+    stable: bool = True
 
 
 class Store:
@@ -274,7 +277,7 @@ class Store:
         clause = " AND ".join([owner, *query.where])
         params = (client_id, *query.params)
         with self._lock:
-            ids = self._matches(table, clause, params, query.order)
+            ids = self._matches(table, clause, params, query)
             chunk = ids[offset : offset + limit].tolist()
             if not chunk:
                 return [], len(ids)
@@ -285,21 +288,19 @@ class Store:
         by_id = {row[0]: row[1:] for row in found}
         return [by_id[i] for i in chunk], len(ids)
 
-    def _matches(self, table: str, clause: str, params: Sequence[Any], order: str) -> array[int]:
+    def _matches(self, table: str, clause: str, params: Sequence[Any], query: Query) -> array[int]:
         """The row ids of a search's matches in its order, listed once per search while
         nothing is written (the caller holds the lock)."""
         version = (self._db.total_changes, self._data_version())
         if version != self._version:  # a write here, or another connection's commit
             self._searches.clear()
             self._version = version
-        key = (table, clause, tuple(params), order)
-        # An unstable order (the `stable_order: false` alternative) is drawn afresh for
-        # every page, as a PB without a stable order would: never listed once.
-        ids = None if order == "random()" else self._searches.get(key)
+        key = (table, clause, tuple(params), query.order)
+        ids = self._searches.get(key) if query.stable else None
         if ids is None:
-            sql = f"SELECT rowid FROM {table} WHERE {clause} ORDER BY {order}"
+            sql = f"SELECT rowid FROM {table} WHERE {clause} ORDER BY {query.order}"
             ids = array("q", (row[0] for row in self._db.execute(sql, params)))
-            if order != "random()":
+            if query.stable:
                 self._searches[key] = ids
             while len(self._searches) > _KEPT_SEARCHES:
                 self._searches.popitem(last=False)
